@@ -1,0 +1,57 @@
+"""Shared building blocks of every contract: schema version, deterministic ids, time."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import datetime, timezone
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+SCHEMA_VERSION = 1
+
+
+def stable_id(kind: str, *parts: object) -> str:
+    """A deterministic 32-hex id: the same inputs give the same id in every process.
+
+    Reprocessing an offset therefore reproduces the id, which is what lets the
+    deduplicated ClickHouse tables keep analysts' counts exact.
+    """
+    text = "\x1f".join([kind, *(str(p) for p in parts)])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _as_utc(value: datetime) -> datetime:
+    # Producers sometimes omit the offset; event time is defined as UTC then.
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+# Lax on purpose: producers send ISO-8601 text or epoch seconds / milliseconds.
+UtcDatetime = Annotated[datetime, Field(strict=False), AfterValidator(_as_utc)]
+
+
+def _from_base64(value: object) -> object:
+    return base64.b64decode(value, validate=True) if isinstance(value, str) else value
+
+
+# Standard base64 in JSON (not pydantic's URL-safe default), so any consumer can decode it.
+Base64Bytes = Annotated[
+    bytes,
+    BeforeValidator(_from_base64),
+    PlainSerializer(lambda raw: base64.b64encode(raw).decode("ascii"), return_type=str, when_used="json"),
+]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Contract(BaseModel):
+    """Base of all wire contracts: strict types, unknown fields ignored for forward compatibility."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    schema_version: int = SCHEMA_VERSION

@@ -1,0 +1,53 @@
+"""The topic catalogue: every topic leadflow owns, the contract it carries, how it is kept.
+
+Downstream systems code against the JSON Schema of the public topics
+(`leadflow schema export`); internal topics may change between releases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from models.events import CallTranscript, ExternalSignal, PosRow, WebEvent
+from models.records import AcceptedEvent, Alert, DeadLetter, RegionMetric, RoutedLead, ScoredLead
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    model: type[BaseModel]
+    public: bool = True
+    compacted: bool = False
+    # Bytes the broker accepts per message; dead letters carry whole oversized payloads.
+    max_message_bytes: int = 1_048_588
+
+
+TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec("events.web", WebEvent),
+    TopicSpec("events.calls", CallTranscript),
+    TopicSpec("events.pos", PosRow),
+    TopicSpec("events.signals", ExternalSignal),
+    TopicSpec("events.by_lead", AcceptedEvent, public=False),
+    TopicSpec("events.by_region", AcceptedEvent, public=False),
+    TopicSpec("leads.scored", ScoredLead),
+    TopicSpec("leads.routed", RoutedLead),
+    TopicSpec("region.metrics", RegionMetric),
+    TopicSpec("alerts", Alert),
+    TopicSpec("deadletter", DeadLetter, max_message_bytes=8 * 1024 * 1024),
+)
+
+SOURCE_TOPICS: dict[str, str] = {
+    "web": "events.web",
+    "call": "events.calls",
+    "pos": "events.pos",
+    "signal": "events.signals",
+}
+
+
+def spec(name: str) -> TopicSpec:
+    for topic in TOPICS:
+        if topic.name == name:
+            return topic
+    raise KeyError(name)

@@ -1,0 +1,1 @@
+"""ClickHouse: tables, migrations, backends (server and embedded) and the batching writer."""

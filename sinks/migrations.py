@@ -1,0 +1,58 @@
+"""Versioned, idempotent schema migrations (`leadflow migrate`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from sinks.backends import Backend
+from sinks.tables import ALL_TABLES
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: Callable[[str, tuple[int, ...]], list[str]]  # (database, server version) -> SQL
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "raw events, routed leads, dead letters",
+              lambda db, _version: [table.ddl(db) for table in ALL_TABLES]),
+)
+
+
+def _ledger_ddl(database: str) -> str:
+    return (
+        f"CREATE TABLE IF NOT EXISTS {database}.schema_migrations "
+        "(version UInt32, name String, applied_at DateTime) "
+        "ENGINE = ReplacingMergeTree() ORDER BY version"
+    )
+
+
+def applied_versions(backend: Backend) -> set[int]:
+    return {row[0] for row in backend.query(f"SELECT version FROM {backend.database}.schema_migrations")}
+
+
+def migrate(backend: Backend, report: Callable[[str], None] = lambda _line: None) -> list[int]:
+    """Apply every migration not yet recorded; returns the versions applied now.
+
+    Each statement is itself idempotent (IF NOT EXISTS), so a run interrupted
+    between a statement and its ledger row is simply completed by the next run.
+    """
+    backend.execute(f"CREATE DATABASE IF NOT EXISTS {backend.database}")
+    backend.execute(_ledger_ddl(backend.database))
+    done = applied_versions(backend)
+    version = backend.server_version()
+    applied: list[int] = []
+    for migration in MIGRATIONS:
+        if migration.version in done:
+            continue
+        report(f"applying migration {migration.version}: {migration.name}")
+        for statement in migration.statements(backend.database, version):
+            backend.execute(statement)
+        backend.insert("schema_migrations", ["version", "name", "applied_at"],
+                       [(migration.version, migration.name, datetime.now(timezone.utc).replace(microsecond=0))])
+        applied.append(migration.version)
+    return applied

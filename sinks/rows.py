@@ -1,0 +1,41 @@
+"""From a message on one of the sink's topics to the table row(s) it is stored as."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Callable
+
+from models.events import EVENT_MODELS
+from models.records import AcceptedEvent, DeadLetter, RoutedLead
+from sinks.tables import DEAD_LETTERS, EVENT_TABLES, LEADS_ROUTED
+
+Row = tuple[str, tuple[Any, ...]]
+
+
+def accepted_event_row(value: bytes) -> Row:
+    accepted = AcceptedEvent.model_validate_json(value)
+    event = EVENT_MODELS[accepted.source].model_validate(accepted.event)
+    fields = {**event.model_dump(), "received_at": accepted.received_at}
+    if event.identities():
+        fields["lead_id"] = accepted.key
+    table = EVENT_TABLES[accepted.source]
+    return table.name, table.row(fields)
+
+
+def routed_lead_row(value: bytes) -> Row:
+    return LEADS_ROUTED.name, LEADS_ROUTED.row(RoutedLead.model_validate_json(value).model_dump())
+
+
+def dead_letter_row(value: bytes) -> Row:
+    letter = DeadLetter.model_validate_json(value)
+    fields = {**letter.model_dump(), "raw_base64": base64.b64encode(letter.raw).decode("ascii")}
+    return DEAD_LETTERS.name, DEAD_LETTERS.row(fields)
+
+
+# Catalogue topic name -> decoder. These are the topics the sink stores.
+ROW_DECODERS: dict[str, Callable[[bytes], Row]] = {
+    "events.by_lead": accepted_event_row,
+    "events.by_region": accepted_event_row,
+    "leads.routed": routed_lead_row,
+    "deadletter": dead_letter_row,
+}

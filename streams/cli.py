@@ -1,0 +1,125 @@
+"""The `leadflow` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Callable
+
+from pydantic import ValidationError
+
+from config.policy_files import PolicyError
+from config.settings import Settings
+
+log = logging.getLogger("leadflow")
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    import faust
+    from prometheus_client import start_http_server
+
+    from streams.app import create_app
+
+    app = create_app(settings, with_sink=not args.no_sink)
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
+        log.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
+    # Faust's worker handles SIGINT/SIGTERM: agents stop, the sink stores and commits, then exit.
+    faust.Worker(app, loglevel=args.loglevel, quiet=True).execute_from_commandline()
+    return 0
+
+
+def cmd_topics_create(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.topic_admin import create_topics, plan
+
+    if args.dry_run:
+        for item in plan(settings):
+            print(f"{item.name}\tpartitions={item.partitions}\treplication={item.replication}\t{item.configs}")
+        return 0
+    created, present = create_topics(settings)
+    for name in created:
+        print(f"created  {name}")
+    for name in present:
+        print(f"present  {name}")
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from sinks.backends import open_backend
+    from sinks.migrations import migrate
+
+    backend = open_backend(settings.clickhouse_url.get_secret_value())
+    try:
+        applied = migrate(backend, report=print)
+    finally:
+        backend.close()
+    print(f"schema up to date ({len(applied)} migration(s) applied now)")
+    return 0
+
+
+def cmd_schema_export(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.schema_export import export_schemas
+
+    for path in export_schemas(args.directory):
+        print(path)
+    return 0
+
+
+def cmd_config_show(settings: Settings, args: argparse.Namespace) -> int:
+    print(json.dumps(settings.masked(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leadflow",
+        description="Streaming lead scoring, routing and alerting on Kafka and ClickHouse. "
+        "Settings come from LEADFLOW_* environment variables (see `leadflow config show`).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    worker = commands.add_parser("worker", help="run the Faust worker: ingest, routing and the ClickHouse sink")
+    worker.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
+    worker.add_argument("--no-sink", action="store_true", help="do not run the ClickHouse sink in this process")
+    worker.set_defaults(run=cmd_worker)
+
+    topics = commands.add_parser("topics", help="manage Kafka topics").add_subparsers(dest="action", required=True)
+    create = topics.add_parser("create", help="create every leadflow topic that is missing (safe to repeat)")
+    create.add_argument("--dry-run", action="store_true", help="print the plan, create nothing")
+    create.set_defaults(run=cmd_topics_create)
+
+    migrate = commands.add_parser("migrate", help="create or upgrade the ClickHouse schema (safe to repeat)")
+    migrate.set_defaults(run=cmd_migrate)
+
+    schema = commands.add_parser("schema", help="contracts of the topics").add_subparsers(dest="action", required=True)
+    export = schema.add_parser("export", help="write one JSON Schema file per public topic into DIR")
+    export.add_argument("directory", type=Path, metavar="DIR")
+    export.set_defaults(run=cmd_schema_export)
+
+    config = commands.add_parser("config", help="settings").add_subparsers(dest="action", required=True)
+    show = config.add_parser("show", help="print the effective settings, secrets masked")
+    show.set_defaults(run=cmd_config_show)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"leadflow: invalid settings:\n{exc}", file=sys.stderr)
+        return 2
+    run: Callable[[Settings, argparse.Namespace], int] = args.run
+    try:
+        return run(settings, args)
+    except PolicyError as exc:
+        print(f"leadflow: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

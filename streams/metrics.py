@@ -1,0 +1,20 @@
+"""Prometheus metrics of the worker (served on settings.metrics_port)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS_IN = Counter("leadflow_events_in_total", "Inbound messages read, by source", ["source"])
+DEAD_LETTERS = Counter("leadflow_dead_letters_total", "Messages sent to the dead-letter topic", ["source", "reason"])
+LEADS_ROUTED = Counter("leadflow_leads_routed_total", "Leads routed to a rep", ["policy"])
+DECISION_LATENCY = Histogram(
+    "leadflow_decision_latency_seconds", "Time from reading an event to its routing decision",
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1),
+)
+SINK_ROWS = Counter("leadflow_sink_rows_total", "Rows stored in ClickHouse", ["table"])
+SINK_BATCH_ROWS = Histogram("leadflow_sink_batch_rows", "Rows per ClickHouse batch",
+                            buckets=(1, 10, 100, 1000, 5000, 20000, 100000))
+SINK_BATCH_SECONDS = Histogram("leadflow_sink_batch_seconds", "Time to store one batch, retries included")
+SINK_ERRORS = Counter("leadflow_sink_errors_total", "Failed ClickHouse inserts (each is retried)")
+SINK_UNREADABLE = Counter("leadflow_sink_unreadable_total", "Messages the sink could not decode, by topic", ["topic"])
+SINK_BACKLOG = Gauge("leadflow_sink_backlog_messages", "Messages on the sink's topics not yet stored")

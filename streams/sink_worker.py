@@ -1,0 +1,123 @@
+"""The ClickHouse sink: its own Kafka consumer group, in a thread beside the Faust agents.
+
+Why not a Faust agent: a Faust app delivers every fetched message through one
+conductor, so an agent stalled on a ClickHouse outage would, once its buffer
+fills, stall routing too. A separate consumer group with manual commits keeps
+routing at full speed, makes Kafka the sink's backlog, and commits an offset
+only after its rows are stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable
+
+from kafka import KafkaConsumer
+from kafka.errors import CommitFailedError, KafkaError
+
+from config.settings import Settings
+from sinks.backends import open_backend
+from sinks.batch import Batch
+from sinks.rows import ROW_DECODERS
+from sinks.writer import ClickHouseWriter
+from streams import metrics
+
+log = logging.getLogger(__name__)
+
+
+class SinkWorker(threading.Thread):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(name="clickhouse-sink", daemon=True)
+        self.settings = settings
+        self._stop_event = threading.Event()
+        self._decoders: dict[str, Callable[[bytes], Any]] = {
+            settings.topic(name): decode for name, decode in ROW_DECODERS.items()
+        }
+        url = settings.clickhouse_url.get_secret_value()
+        self._writer = ClickHouseWriter(lambda: open_backend(url), settings.sink_retry_max_seconds,
+                                        on_error=lambda _exc: metrics.SINK_ERRORS.inc())
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+    def run(self) -> None:
+        consumer = KafkaConsumer(
+            *self._decoders,
+            group_id=f"{self.settings.app_id}-clickhouse-sink",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.settings.sink_batch_rows,
+            **self.settings.kafka_python_options(),
+        )
+        batch = Batch(self.settings.sink_batch_rows, self.settings.sink_batch_seconds)
+        try:
+            while not self._stop_event.is_set():
+                self._poll_into(consumer, batch)
+                if batch.due(time.monotonic()) and not self._store(consumer, batch):
+                    break
+            if batch.size:  # graceful stop: store what was read, then commit it
+                self._store(consumer, batch)
+        finally:
+            self._writer.close()
+            consumer.close(autocommit=False)
+
+    def _poll_into(self, consumer: KafkaConsumer, batch: Batch) -> None:
+        polled = consumer.poll(timeout_ms=100, max_records=max(batch.room, 1))
+        now = time.monotonic()
+        for tp, messages in polled.items():
+            decode = self._decoders[tp.topic]
+            for message in messages:
+                try:
+                    table, row = decode(message.value)
+                except Exception as exc:  # a foreign message on our topic: count, log, skip
+                    metrics.SINK_UNREADABLE.labels(tp.topic).inc()
+                    log.error("unreadable message %s[%d]@%d: %s", tp.topic, tp.partition, message.offset, exc)
+                    continue
+                batch.add(table, row, now)
+
+    def _store(self, consumer: KafkaConsumer, batch: Batch) -> bool:
+        """Write the batch, then commit the consumer's positions (all of them are in the batch)."""
+        started = time.perf_counter()
+        paused = False
+
+        def wait(delay: float) -> None:
+            # Keep group membership during an outage: pause fetching and keep polling.
+            nonlocal paused
+            if not paused:
+                consumer.pause(*consumer.assignment())
+                paused = True
+            deadline = time.monotonic() + delay
+            while time.monotonic() < deadline and not self._stop_event.is_set():
+                consumer.poll(timeout_ms=100)
+            self._update_backlog(consumer)
+
+        stored = self._writer.write(batch.rows, self._stop_event.is_set, wait)
+        if paused:
+            consumer.resume(*consumer.assignment())
+        if not stored:
+            return False
+        for table, rows in batch.rows.items():
+            metrics.SINK_ROWS.labels(table).inc(len(rows))
+        metrics.SINK_BATCH_ROWS.observe(batch.size)
+        metrics.SINK_BATCH_SECONDS.observe(time.perf_counter() - started)
+        batch.clear()
+        try:
+            consumer.commit()
+        except (CommitFailedError, KafkaError) as exc:
+            # A rebalance took partitions away; their new owner re-reads and the
+            # deduplicated tables absorb the repeat.
+            log.warning("offset commit failed after a stored batch: %s", exc)
+        self._update_backlog(consumer)
+        return True
+
+    def _update_backlog(self, consumer: KafkaConsumer) -> None:
+        assigned = list(consumer.assignment())
+        if not assigned:
+            return
+        try:
+            ends = consumer.end_offsets(assigned)
+        except KafkaError:
+            return
+        metrics.SINK_BACKLOG.set(sum(max(ends[tp] - consumer.position(tp), 0) for tp in assigned))
