@@ -104,15 +104,16 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
                 inbound = EVENT_MODELS[accepted.source].model_validate(accepted.event)
                 if routes[accepted.key] or not is_routing_trigger(inbound):
                     continue
-                slot = str(event.message.partition)
-                counter = rotation[slot]
+                partition = event.message.partition
+                counter = rotation[str(partition)]
+                turn = (counter, partition, settings.topic_partitions)
                 latency = time.perf_counter() - started
-                routed = route(accepted.key, inbound, roster, counter, utc_now(), latency * 1000)
+                routed = route(accepted.key, inbound, roster, turn, utc_now(), latency * 1000)
                 # Publish before recording: after a crash the lead is routed again with
                 # the same routing id (deduplicated downstream) rather than never.
                 await outputs["leads.routed"].send(key=accepted.key.encode(), value=routed.model_dump_json().encode())
                 routes[accepted.key] = routed.rep_id
-                rotation[slot] = counter + 1
+                rotation[str(partition)] = counter + 1
                 metrics.LEADS_ROUTED.labels(POLICY).inc()
                 metrics.DECISION_LATENCY.observe(latency)
             except Exception as exc:

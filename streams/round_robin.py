@@ -1,6 +1,9 @@
-"""The first routing policy: each newly hot lead goes to the next active rep in roster order.
+"""The first routing policy: each newly hot lead goes to the next active rep in turn.
 
-Pure: the caller keeps the counter (a Faust table in the worker) and the set of
+Leads are partitioned, so each partition keeps its own turn counter and takes
+every P-th rep from its own starting point (P = number of partitions): together
+the partitions cover the roster evenly instead of all starting at the first rep.
+Pure: the caller keeps the counters (a Faust table in the worker) and the set of
 leads already routed, so a lead is routed once however many events follow.
 """
 
@@ -23,14 +26,15 @@ def is_routing_trigger(event: InboundEvent) -> bool:
     return isinstance(event, CallTranscript)
 
 
-def pick_rep(reps: list[Rep], counter: int) -> Rep:
-    return reps[counter % len(reps)]
+def rep_index(counter: int, partition: int, partitions: int, team_size: int) -> int:
+    return (partition + counter * partitions) % team_size
 
 
-def route(
-    lead_id: str, event: InboundEvent, reps: list[Rep], counter: int, now: datetime, latency_ms: float
-) -> RoutedLead:
-    rep = pick_rep(reps, counter)
+def route(lead_id: str, event: InboundEvent, reps: list[Rep], turn: tuple[int, int, int],
+          now: datetime, latency_ms: float) -> RoutedLead:
+    """Route on `turn` = (counter, partition, partitions)."""
+    index = rep_index(*turn, len(reps))
+    rep = reps[index]
     return RoutedLead(
         routing_id=stable_id("route", lead_id, event.event_id),
         lead_id=lead_id,
@@ -38,7 +42,7 @@ def route(
         rep_name=rep.name,
         policy=POLICY,
         reasons=[
-            f"next in rotation ({counter % len(reps) + 1} of {len(reps)} active reps)",
+            f"next in rotation (position {index + 1} of {len(reps)} active reps)",
             f"triggered by {_describe_trigger(event)}",
         ],
         trigger_event_id=event.event_id,
