@@ -10,7 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_ROSTER = Path(__file__).with_name("roster.yaml")
+POLICY_DIR = Path(__file__).parent
+DEFAULT_ROSTER = POLICY_DIR / "roster.yaml"
 MASK = "***"
 
 
@@ -44,7 +45,10 @@ class Settings(BaseSettings):
     store: str = Field("memory://", description="Faust table store: memory:// or rocksdb://")
     max_event_bytes: int = Field(256 * 1024, ge=1024, description="larger inbound payloads are dead-lettered")
     roster_file: Path = DEFAULT_ROSTER
+    policy_dir: Path = Field(POLICY_DIR, description="scoring, content catalogue, lexicon, routing packs")
     data_dir: Path = Field(Path(".leadflow"), description="worker state (Faust data, RocksDB tables)")
+
+    sla_check_seconds: float = Field(1.0, gt=0, description="how often open SLAs are checked")
 
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(9464, ge=0, description="Prometheus endpoint of the worker; 0 disables it")

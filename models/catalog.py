@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from models.events import CallTranscript, ExternalSignal, PosRow, WebEvent
-from models.records import AcceptedEvent, Alert, DeadLetter, RegionMetric, RoutedLead, ScoredLead
+from models.records import (
+    AcceptedEvent, Alert, DeadLetter, RegionMetric, RosterUpdate, RoutedLead, ScoredLead, SlaBreach,
+)
+from models.routing import RepOutcome, SlaDue
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,10 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("events.by_region", AcceptedEvent, public=False),
     TopicSpec("leads.scored", ScoredLead),
     TopicSpec("leads.routed", RoutedLead),
+    TopicSpec("leads.sla", SlaBreach),
+    TopicSpec("leads.timers", SlaDue, public=False),
+    TopicSpec("reps.roster", RosterUpdate, compacted=True),
+    TopicSpec("reps.outcomes", RepOutcome),
     TopicSpec("region.metrics", RegionMetric),
     TopicSpec("alerts", Alert),
     TopicSpec("deadletter", DeadLetter, max_message_bytes=8 * 1024 * 1024),

@@ -8,6 +8,8 @@ from pydantic import Field
 
 from models.base import Base64Bytes, Contract, UtcDatetime
 from models.events import Source
+from models.reps import Rep
+from models.routing import ContentPack, Intensity, Priority, RunnerUp, Stage
 
 Severity: TypeAlias = Literal["red", "orange", "yellow", "blue"]
 AlertState: TypeAlias = Literal["pending", "firing", "resolved"]
@@ -39,19 +41,48 @@ class ScoredLead(Contract):
 
 
 class RoutedLead(Contract):
-    """A lead handed to a rep, with the reasons an operator can read."""
+    """A lead handed to a rep (or to an overflow queue), with the reasons an operator can read."""
 
     routing_id: str
     lead_id: str
-    rep_id: str
-    rep_name: str
+    rep_id: str | None  # None when no rep qualified: see `queue` and `reasons`
+    rep_name: str | None
+    queue: str = "rep"  # "rep", or the overflow queue the lead waits in
     policy: str
     reasons: list[str]
+    runners_up: list[RunnerUp] = []
+    score: float = 0.0  # intent score 0-100
+    stage: Stage | None = None
+    intensity: Intensity | None = None
+    industry: str | None = None
+    product: str | None = None
+    priority: Priority = "p3"
+    trigger: str | None = None
+    top_signals: list[str] = []
+    match_score: float = 0.0
+    content_pack: ContentPack | None = None
+    attempt: int = Field(1, ge=1)  # 2+ after an SLA breach re-routed the lead
+    sla_deadline: UtcDatetime | None = None
     trigger_event_id: str
     trigger_source: Source
     event_ts: UtcDatetime
     routed_at: UtcDatetime
     decision_latency_ms: float = Field(ge=0)
+
+
+class SlaBreach(Contract):
+    """A routed lead whose rep did not accept it in time (`leads.sla`)."""
+
+    sla_id: str
+    lead_id: str
+    routing_id: str  # the routing whose deadline passed
+    rep_id: str
+    priority: Priority
+    deadline: UtcDatetime
+    detected_at: UtcDatetime
+    attempt: int
+    next_routing_id: str  # the re-routing it caused
+    next_rep_id: str | None  # None when it went to an overflow queue
 
 
 class RegionMetric(Contract):
@@ -87,3 +118,9 @@ class DeadLetter(Contract):
     detail: str
     raw: Base64Bytes  # the whole payload, even invalid UTF-8
     ts: UtcDatetime
+
+
+class RosterUpdate(Contract):
+    """A rep's current profile on the compacted `reps.roster` topic, keyed by rep id."""
+
+    rep: Rep

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any, Callable
 
+from pydantic import BaseModel
+
 from models.events import EVENT_MODELS
-from models.records import AcceptedEvent, DeadLetter, RoutedLead
-from sinks.tables import DEAD_LETTERS, EVENT_TABLES, LEADS_ROUTED
+from models.records import AcceptedEvent, DeadLetter, RoutedLead, SlaBreach
+from models.routing import RepOutcome
+from sinks.tables import DEAD_LETTERS, EVENT_TABLES, LEADS_ROUTED, REP_OUTCOMES, SLA_BREACHES, Table
 
 Row = tuple[str, tuple[Any, ...]]
 
@@ -23,7 +27,20 @@ def accepted_event_row(value: bytes) -> Row:
 
 
 def routed_lead_row(value: bytes) -> Row:
-    return LEADS_ROUTED.name, LEADS_ROUTED.row(RoutedLead.model_validate_json(value).model_dump())
+    routed = RoutedLead.model_validate_json(value)
+    fields = {
+        **routed.model_dump(),
+        "runners_up_json": json.dumps([r.model_dump() for r in routed.runners_up], ensure_ascii=False),
+        "content_pack_id": routed.content_pack.id if routed.content_pack else "",
+    }
+    return LEADS_ROUTED.name, LEADS_ROUTED.row(fields)
+
+
+def model_row(table: Table, model: type[BaseModel]) -> Callable[[bytes], Row]:
+    """Decoder for records whose fields map one to one onto the table's columns."""
+    def decode(value: bytes) -> Row:
+        return table.name, table.row(model.model_validate_json(value).model_dump())
+    return decode
 
 
 def dead_letter_row(value: bytes) -> Row:
@@ -37,5 +54,7 @@ ROW_DECODERS: dict[str, Callable[[bytes], Row]] = {
     "events.by_lead": accepted_event_row,
     "events.by_region": accepted_event_row,
     "leads.routed": routed_lead_row,
+    "leads.sla": model_row(SLA_BREACHES, SlaBreach),
+    "reps.outcomes": model_row(REP_OUTCOMES, RepOutcome),
     "deadletter": dead_letter_row,
 }

@@ -88,10 +88,28 @@ EVENTS_SIGNALS = Table(
 LEADS_ROUTED = Table(
     "leads_routed",
     (("routing_id", "String"), ("schema_version", "UInt16"), ("lead_id", "String"),
-     ("rep_id", "String"), ("rep_name", "String"), ("policy", "String"),
-     ("reasons", "Array(String)"), ("trigger_event_id", "String"), ("trigger_source", "String"),
+     ("rep_id", "String"), ("rep_name", "String"), ("queue", "String"), ("policy", "String"),
+     ("reasons", "Array(String)"), ("runners_up_json", "String"), ("score", "Float64"),
+     ("stage", "String"), ("intensity", "String"), ("industry", "String"), ("product", "String"),
+     ("priority", "String"), ("trigger", "String"), ("top_signals", "Array(String)"),
+     ("match_score", "Float64"), ("content_pack_id", "String"), ("attempt", "UInt16"),
+     ("sla_deadline", "DateTime"), ("trigger_event_id", "String"), ("trigger_source", "String"),
      ("event_ts", "DateTime"), ("routed_at", "DateTime"), ("decision_latency_ms", "Float64")),
     "routing_id", "routed_at",
+)
+SLA_BREACHES = Table(
+    "sla_breaches",
+    (("sla_id", "String"), ("schema_version", "UInt16"), ("lead_id", "String"), ("routing_id", "String"),
+     ("rep_id", "String"), ("priority", "String"), ("deadline", "DateTime"), ("detected_at", "DateTime"),
+     ("attempt", "UInt16"), ("next_routing_id", "String"), ("next_rep_id", "String")),
+    "sla_id", "deadline",
+)
+REP_OUTCOMES = Table(
+    "rep_outcomes",
+    (("outcome_id", "String"), ("schema_version", "UInt16"), ("routing_id", "String"), ("lead_id", "String"),
+     ("rep_id", "String"), ("kind", "String"), ("industry", "String"), ("product", "String"),
+     ("amount", "Float64"), ("ts", "DateTime")),
+    "outcome_id", "ts",
 )
 DEAD_LETTERS = Table(
     "dead_letters",
@@ -107,4 +125,4 @@ EVENT_TABLES: dict[str, Table] = {
     "pos": EVENTS_POS,
     "signal": EVENTS_SIGNALS,
 }
-ALL_TABLES: tuple[Table, ...] = (*EVENT_TABLES.values(), LEADS_ROUTED, DEAD_LETTERS)
+ALL_TABLES: tuple[Table, ...] = (*EVENT_TABLES.values(), LEADS_ROUTED, SLA_BREACHES, REP_OUTCOMES, DEAD_LETTERS)

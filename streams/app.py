@@ -12,16 +12,19 @@ from typing import Any
 import faust
 from mode import Service
 
-from config.policy_files import load_roster
 from config.settings import Settings
 from models.base import utc_now
 from models.catalog import SOURCE_TOPICS, spec
 from models.events import EVENT_MODELS
 from models.records import AcceptedEvent
+from models.routing import RepOutcome, SlaDue
 from streams import metrics
 from streams.dead_letters import dead_letter
+from streams.identity import resolve_lead
 from streams.ingest import Rejection, accept, decode_event
-from streams.round_robin import POLICY, is_routing_trigger, route
+from streams.intent import LeadProfile
+from streams.lead_router import LeadRouter, Routing
+from streams.sla import PendingSla
 from streams.sink_worker import SinkWorker
 
 log = logging.getLogger(__name__)
@@ -62,7 +65,7 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
         producer_max_request_size=spec("deadletter").max_message_bytes,
         consumer_auto_offset_reset="earliest",
     )
-    roster = load_roster(settings.roster_file).active()
+    router = LeadRouter.from_policies(settings.policy_dir, settings.roster_file)
 
     def raw_topic(name: str, *more: str) -> faust.TopicT:
         names = [settings.topic(n) for n in (name, *more)]
@@ -71,12 +74,17 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
 
     sources = raw_topic(*SOURCE_TOPICS.values())
     source_of = {settings.topic(topic): source for source, topic in SOURCE_TOPICS.items()}
-    outputs = {name: raw_topic(name) for name in ("events.by_lead", "events.by_region", "leads.routed", "deadletter")}
+    outputs = {name: raw_topic(name) for name in
+               ("events.by_lead", "events.by_region", "leads.routed", "leads.sla", "leads.timers", "deadletter")}
+    # Everything keyed by lead, co-partitioned: behaviour, outcomes (keyed by lead id), SLA timers.
+    lead_inputs = raw_topic("events.by_lead", "reps.outcomes", "leads.timers")
 
-    # Lead -> rep it was routed to: a lead is routed once, however many events follow.
-    routes = app.Table("lead_routes", default=str, partitions=settings.topic_partitions)
-    # Partition -> routed-lead count: the round-robin position of that partition.
-    rotation = app.Table("rotation", default=int, partitions=settings.topic_partitions)
+    # Hashed identifier -> lead id; global so ingest on any partition resolves any alias.
+    aliases = app.GlobalTable("aliases", partitions=settings.topic_partitions)
+    # Lead -> compact profile (UTF-8 JSON text, <= 2 KB), written once per lead event.
+    profiles = app.Table("profiles", partitions=settings.topic_partitions)
+    # Lead -> its open SLA (JSON text), written only when routed, accepted or breached.
+    slas = app.Table("slas", partitions=settings.topic_partitions)
 
     @app.agent(sources, name="ingest")
     async def ingest(stream: faust.StreamT) -> None:
@@ -89,37 +97,97 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
                 if isinstance(result, Rejection):
                     await _send_dead_letter(message, source, result.reason, result.detail)
                     continue
-                topic, accepted = accept(result, utc_now())
+                lead_id, learned = resolve_lead(result, aliases)
+                for alias, lead in learned.items():
+                    aliases[alias] = lead
+                topic, accepted = accept(result, lead_id, utc_now())
                 await outputs[topic].send(key=accepted.key.encode(), value=accepted.model_dump_json().encode())
             except Exception as exc:
                 log.exception("ingest failed on %s[%d]@%d", message.topic, message.partition, message.offset)
                 await _send_dead_letter(message, source, "internal_error", repr(exc))
 
-    @app.agent(outputs["events.by_lead"], name="route")
-    async def route_leads(stream: faust.StreamT) -> None:
+    def load_profile(stored: str | None) -> LeadProfile | None:
+        return LeadProfile.from_bytes(stored.encode()) if stored else None
+
+    def open_sla_of(lead_id: str) -> PendingSla | None:
+        stored = slas.get(lead_id)
+        return PendingSla.from_json(stored) if stored else None
+
+    def store_sla(lead_id: str, pending: PendingSla | None) -> None:
+        if pending is not None:
+            slas[lead_id] = pending.to_json()
+        elif lead_id in slas:
+            del slas[lead_id]  # a tombstone in the changelog
+
+    async def publish(routing: Routing, lead_id: str) -> None:
+        routed = routing.routed
+        # Publish before recording: after a crash the lead is routed again with the
+        # same routing id (deduplicated downstream) rather than never.
+        await outputs["leads.routed"].send(key=lead_id.encode(), value=routed.model_dump_json().encode())
+        store_sla(lead_id, routing.sla)
+        metrics.LEADS_ROUTED.labels(routed.queue).inc()
+        metrics.DECISION_LATENCY.observe(routed.decision_latency_ms / 1000)
+
+    async def on_lead_event(value: bytes) -> None:
+        accepted = AcceptedEvent.model_validate_json(value)
+        inbound = EVENT_MODELS[accepted.source].model_validate(accepted.event)
+        stored = profiles.get(accepted.key)
+        profile, routing = router.on_event(accepted.key, inbound, load_profile(stored), utc_now())
+        profiles[accepted.key] = profile.to_bytes().decode()
+        if routing is not None:
+            await publish(routing, accepted.key)
+
+    async def on_outcome(value: bytes) -> None:
+        outcome = RepOutcome.model_validate_json(value)
+        pending = open_sla_of(outcome.lead_id)
+        after = router.on_outcome(outcome, pending)
+        if after is not pending:
+            store_sla(outcome.lead_id, after)
+            metrics.SLA_ACCEPTED.inc()
+
+    async def on_timer(value: bytes) -> None:
+        due = SlaDue.model_validate_json(value)
+        pending, profile = open_sla_of(due.lead_id), profiles.get(due.lead_id)
+        if pending is None or pending.routing_id != due.routing_id or profile is None:
+            return  # accepted or re-routed meanwhile
+        result = router.on_sla_due(due.lead_id, pending, load_profile(profile), utc_now())
+        if result is None:
+            return
+        breach, routing = result
+        await outputs["leads.sla"].send(key=due.lead_id.encode(), value=breach.model_dump_json().encode())
+        metrics.SLA_BREACHES.labels(breach.priority).inc()
+        await publish(routing, due.lead_id)
+
+    handlers = {
+        settings.topic("events.by_lead"): on_lead_event,
+        settings.topic("reps.outcomes"): on_outcome,
+        settings.topic("leads.timers"): on_timer,
+    }
+
+    @app.agent(lead_inputs, name="leads")
+    async def leads(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            started = time.perf_counter()
+            message = event.message
             try:
-                accepted = AcceptedEvent.model_validate_json(event.value)
-                inbound = EVENT_MODELS[accepted.source].model_validate(accepted.event)
-                if routes[accepted.key] or not is_routing_trigger(inbound):
-                    continue
-                partition = event.message.partition
-                counter = rotation[str(partition)]
-                turn = (counter, partition, settings.topic_partitions)
-                latency = time.perf_counter() - started
-                routed = route(accepted.key, inbound, roster, turn, utc_now(), latency * 1000)
-                # Publish before recording: after a crash the lead is routed again with
-                # the same routing id (deduplicated downstream) rather than never.
-                await outputs["leads.routed"].send(key=accepted.key.encode(), value=routed.model_dump_json().encode())
-                routes[accepted.key] = routed.rep_id
-                rotation[str(partition)] = counter + 1
-                metrics.LEADS_ROUTED.labels(POLICY).inc()
-                metrics.DECISION_LATENCY.observe(latency)
+                await handlers[message.topic](message.value)
             except Exception as exc:
-                message = event.message
-                log.exception("routing failed on %s[%d]@%d", message.topic, message.partition, message.offset)
-                await _send_dead_letter(message, "route", "internal_error", repr(exc))
+                log.exception("lead processing failed on %s[%d]@%d", message.topic, message.partition, message.offset)
+                await _send_dead_letter(message, "leads", "internal_error", repr(exc))
+
+    signalled: dict[str, float] = {}  # routing id -> when its SLA was last signalled
+
+    @app.timer(interval=settings.sla_check_seconds)
+    async def check_slas() -> None:
+        """Signal each passed SLA to the lead's partition, where the owner re-routes it."""
+        now, clock = utc_now(), time.monotonic()
+        for lead_id, stored in list(slas.items()):
+            pending = PendingSla.from_json(stored)
+            if pending.is_due(now) and clock - signalled.get(pending.routing_id, -1e9) > 10:
+                signalled[pending.routing_id] = clock
+                due = SlaDue(lead_id=lead_id, routing_id=pending.routing_id)
+                await outputs["leads.timers"].send(key=lead_id.encode(), value=due.model_dump_json().encode())
+        for routing in [r for r, at in signalled.items() if clock - at > 60]:
+            del signalled[routing]
 
     async def _send_dead_letter(message: Any, source: str, reason: Any, detail: str) -> None:
         letter = dead_letter(message.topic, message.partition, message.offset, message.value, reason, detail, utc_now())

@@ -73,6 +73,27 @@ def cmd_config_show(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
+    import importlib
+
+    module = importlib.import_module(f"streams.bench_{args.bench}")
+    options = {name: value for name, value in vars(args).items() if name in BENCH_OPTIONS[args.bench]}
+    print(json.dumps(module.run(**options), indent=2))
+    return 0
+
+
+BENCH_OPTIONS: dict[str, dict[str, tuple[int, str]]] = {
+    "routing": {"reps": (1000, "reps in the roster"), "leads": (100_000, "decisions to time")},
+    "scoring": {"updates": (100_000, "profile updates to time")},
+    "quality": {"reps": (200, "reps in the synthetic world"), "leads": (5000, "leads to route")},
+}
+BENCH_HELP = {
+    "routing": "time the full routing decision (constraints, scoring, explanation); prints JSON",
+    "scoring": "time one lead-profile update and intent assessment; prints JSON",
+    "quality": "precision@1 of our routing vs round robin on a world with a known best rep; prints JSON",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="leadflow",
@@ -98,6 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     export = schema.add_parser("export", help="write one JSON Schema file per public topic into DIR")
     export.add_argument("directory", type=Path, metavar="DIR")
     export.set_defaults(run=cmd_schema_export)
+
+    bench = commands.add_parser("bench", help="benchmarks that print figures as JSON")
+    benches = bench.add_subparsers(dest="bench", required=True)
+    for name, options in BENCH_OPTIONS.items():
+        sub = benches.add_parser(name, help=BENCH_HELP[name])
+        for option, (default, text) in options.items():
+            sub.add_argument(f"--{option}", type=int, default=default, help=f"{text} (default {default})")
+        sub.set_defaults(run=cmd_bench)
 
     config = commands.add_parser("config", help="settings").add_subparsers(dest="action", required=True)
     show = config.add_parser("show", help="print the effective settings, secrets masked")

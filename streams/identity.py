@@ -1,12 +1,15 @@
-"""Resolving the identifiers of a person to one lead id.
+"""Identity stitching: the identifiers of a person (cookie, phone, e-mail, messaging id)
+resolve to one lead id through an alias table, so a web visit and a call from the same
+person build one profile.
 
-The [routing] issue adds stitching through an alias table; for now the strongest
-identifier present decides, normalised so that formatting does not split a lead.
+The alias table maps hashed identifiers to lead ids; the worker keeps it in a Faust
+GlobalTable (every worker sees every alias). No raw identifier is stored in it.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Mapping
 
 from models.base import stable_id
 from models.events import InboundEvent
@@ -24,10 +27,22 @@ def normalise(kind: str, value: str) -> str:
     return value
 
 
-def lead_id_of(event: InboundEvent) -> str | None:
-    """The lead an event belongs to, or None for region events (POS rows, signals)."""
+def alias_keys(event: InboundEvent) -> list[tuple[str, str]]:
+    """(kind, alias key) of each identifier on the event, strongest first."""
     ids = event.identities()
-    for kind in _PRECEDENCE:
-        if kind in ids:
-            return stable_id("lead", kind, normalise(kind, ids[kind]))
-    return None
+    return [(kind, stable_id("alias", kind, normalise(kind, ids[kind]))) for kind in _PRECEDENCE if kind in ids]
+
+
+def resolve_lead(event: InboundEvent, aliases: Mapping[str, str]) -> tuple[str | None, dict[str, str]]:
+    """The lead an event belongs to, and the aliases it teaches (identifier -> lead).
+
+    A known identifier decides, strongest first; an event with only new identifiers
+    starts a lead named after its strongest one. Region events (POS rows, signals)
+    belong to no lead.
+    """
+    keys = alias_keys(event)
+    if not keys:
+        return None, {}
+    known = [aliases[key] for _kind, key in keys if key in aliases]
+    lead_id = known[0] if known else stable_id("lead", keys[0][1])
+    return lead_id, {key: lead_id for _kind, key in keys if key not in aliases}

@@ -10,7 +10,6 @@ from pydantic import ValidationError
 
 from models.events import EVENT_MODELS, ExternalSignal, InboundEvent, PosRow
 from models.records import AcceptedEvent, DeadLetterReason
-from streams.identity import lead_id_of
 
 
 @dataclass(frozen=True)
@@ -37,10 +36,9 @@ def decode_event(source: str, raw: bytes | None, max_bytes: int) -> InboundEvent
         return Rejection(_reason(exc), _describe(exc))
 
 
-def accept(event: InboundEvent, received_at: datetime) -> tuple[str, AcceptedEvent]:
+def accept(event: InboundEvent, lead_id: str | None, received_at: datetime) -> tuple[str, AcceptedEvent]:
     """Where a valid event goes next: ("events.by_lead", ...) keyed by its lead, or
     ("events.by_region", ...) keyed by its region when no person is behind it."""
-    lead_id = lead_id_of(event)
     if lead_id is not None:
         topic, key = "events.by_lead", lead_id
     elif isinstance(event, (PosRow, ExternalSignal)):

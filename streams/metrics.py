@@ -6,7 +6,9 @@ from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_IN = Counter("leadflow_events_in_total", "Inbound messages read, by source", ["source"])
 DEAD_LETTERS = Counter("leadflow_dead_letters_total", "Messages sent to the dead-letter topic", ["source", "reason"])
-LEADS_ROUTED = Counter("leadflow_leads_routed_total", "Leads routed to a rep", ["policy"])
+LEADS_ROUTED = Counter("leadflow_leads_routed_total", "Routing decisions, by queue (rep or overflow)", ["queue"])
+SLA_ACCEPTED = Counter("leadflow_sla_accepted_total", "Routed leads accepted by their rep in time")
+SLA_BREACHES = Counter("leadflow_sla_breaches_total", "Routed leads not accepted in time, by priority", ["priority"])
 DECISION_LATENCY = Histogram(
     "leadflow_decision_latency_seconds", "Time from reading an event to its routing decision",
     buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1),

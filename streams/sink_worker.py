@@ -44,13 +44,18 @@ class SinkWorker(threading.Thread):
 
     def run(self) -> None:
         consumer = KafkaConsumer(
-            *self._decoders,
             group_id=f"{self.settings.app_id}-clickhouse-sink",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.settings.sink_batch_rows,
             **self.settings.kafka_python_options(),
         )
+        # Join the group only once every topic's partitions are known: kafka-python (3.0)
+        # can otherwise keep the empty assignment it computed without metadata, for good.
+        missing = [topic for topic in self._decoders if not consumer.partitions_for_topic(topic)]
+        if missing:
+            log.error("sink topics missing (run `leadflow topics create`): %s", ", ".join(missing))
+        consumer.subscribe(list(self._decoders))
         batch = Batch(self.settings.sink_batch_rows, self.settings.sink_batch_seconds)
         try:
             while not self._stop_event.is_set():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -10,11 +11,13 @@ from typing import Iterator
 import pytest
 
 from models.events import EVENT_MODELS
-from models.records import DeadLetter, RoutedLead
+from models.records import DeadLetter, RoutedLead, SlaBreach
+from models.routing import ContentPack, RepOutcome, RunnerUp
 from sinks.backends import Backend, open_backend
 from sinks.migrations import MIGRATIONS, migrate
 from sinks.rows import ROW_DECODERS
 from sinks.tables import ALL_TABLES
+from streams.identity import resolve_lead
 from streams.ingest import accept
 from tests.factories import PAYLOADS
 
@@ -44,12 +47,21 @@ def _messages() -> list[tuple[str, bytes]]:
     messages = []
     for source, payload in PAYLOADS.items():
         event = EVENT_MODELS[source].model_validate(payload())
-        topic, accepted = accept(event, NOW)
+        topic, accepted = accept(event, resolve_lead(event, {})[0], NOW)
         messages.append((topic, accepted.model_dump_json().encode()))
     routed = RoutedLead(routing_id="r-1", lead_id="lead-1", rep_id="rep-001", rep_name="Li Wei",
-                        policy="round_robin", reasons=["next in rotation", "报价"], trigger_event_id="e-1",
+                        policy="match", reasons=["win rate automotive 42%", "报价"], trigger_event_id="e-1",
+                        runners_up=[RunnerUp(rep_id="rep-002", rep_name="Wang Fang", score=0.5,
+                                             lost_because=["load 7/8"])],
+                        content_pack=ContentPack(id="automotive-tv", talk_track="..."), stage="purchase",
                         trigger_source="web", event_ts=NOW, routed_at=NOW, decision_latency_ms=0.042)
     messages.append(("leads.routed", routed.model_dump_json().encode()))
+    breach = SlaBreach(sla_id="s-1", lead_id="lead-1", routing_id="r-1", rep_id="rep-001", priority="p1",
+                       deadline=NOW, detected_at=NOW, attempt=1, next_routing_id="r-2", next_rep_id=None)
+    messages.append(("leads.sla", breach.model_dump_json().encode()))
+    outcome = RepOutcome(outcome_id="o-1", routing_id="r-1", lead_id="lead-1", rep_id="rep-001", kind="won",
+                         industry="automotive", product="hv-connector", amount=125000.0, ts=NOW)
+    messages.append(("reps.outcomes", outcome.model_dump_json().encode()))
     letter = DeadLetter(dead_letter_id="d-1", source_topic="events.pos", partition=1, offset=99,
                         reason="malformed_json", detail="Expecting value", raw=b"\xff{oops", ts=NOW)
     messages.append(("deadletter", letter.model_dump_json().encode()))
@@ -69,8 +81,14 @@ def test_every_record_type_round_trips_and_repeats_are_counted_once(backend: Bac
 
     (ts, quantity, amount), = backend.query(f"SELECT toString(ts), quantity, amount FROM {db}.events_pos FINAL")
     assert (ts, quantity, amount) == ("2026-11-27 01:30:00", 3, 1299.5)
-    (reasons, latency), = backend.query(f"SELECT reasons, decision_latency_ms FROM {db}.leads_routed FINAL")
-    assert (list(reasons), latency) == (["next in rotation", "报价"], 0.042)
+    (reasons, latency, runners, pack, stage), = backend.query(
+        f"SELECT reasons, decision_latency_ms, runners_up_json, content_pack_id, stage FROM {db}.leads_routed FINAL")
+    assert (list(reasons), latency, pack, stage) == (["win rate automotive 42%", "报价"], 0.042, "automotive-tv", "purchase")
+    assert json.loads(runners)[0]["lost_because"] == ["load 7/8"]
+    (next_rep, kind, amount), = backend.query(
+        f"SELECT s.next_rep_id, o.kind, o.amount FROM {db}.sla_breaches AS s FINAL "
+        f"ANY INNER JOIN (SELECT lead_id, kind, amount FROM {db}.rep_outcomes FINAL) AS o USING lead_id")
+    assert (next_rep, kind, amount) == ("", "won", 125000.0)
     (text,), = backend.query(f"SELECT text FROM {db}.events_calls FINAL")
     assert text == PAYLOADS["call"]()["text"]
     (raw,), = backend.query(f"SELECT raw_base64 FROM {db}.dead_letters FINAL")

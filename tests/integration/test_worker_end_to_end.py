@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from contextlib import contextmanager
 import os
 import signal
 import socket
@@ -11,6 +13,7 @@ import subprocess
 import sys
 import urllib.request
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,15 +21,18 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from config.policy_files import load_roster
-from config.settings import DEFAULT_ROSTER
+from config.settings import POLICY_DIR
 from models.events import EVENT_MODELS
-from models.records import DeadLetter, RoutedLead
+from models.records import DeadLetter, RoutedLead, SlaBreach
+from models.routing import RepOutcome
 from sinks.backends import Backend
-from streams.identity import lead_id_of
+from streams.identity import resolve_lead
+from streams.lead_router import LeadRouter
 from tests.factories import call, encoded, pos, signal as ext_signal, web
 from tests.integration.conftest import poll_until, with_database
 
 MAX_EVENT_BYTES = 4096
+TEAM = Path(__file__).parents[1] / "fixtures" / "team.yaml"
 SOURCE_TOPIC = {"web": "events.web", "call": "events.calls", "pos": "events.pos", "signal": "events.signals"}
 
 
@@ -36,8 +42,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def white_paper_reads(visitor: str, start: datetime) -> list[tuple[str, dict[str, Any]]]:
+    """The case from the issue: three reads of the HV-connector white paper, 232 s in all, then the PDF."""
+    reads = [("web", web(kind="page_view", visitor_id=visitor, content_id="wp-hv-connector",
+                         url="https://example.test/whitepapers/hv-connector", dwell_seconds=dwell,
+                         ts=(start + timedelta(seconds=20 * i)).isoformat())) for i, dwell in enumerate((70, 80, 82))]
+    return [*reads, ("web", web(kind="content_download", visitor_id=visitor, content_id="wp-hv-connector",
+                                url="https://example.test/whitepapers/hv-connector.pdf",
+                                ts=(start + timedelta(seconds=70)).isoformat()))]
+
+
 def valid_events() -> list[tuple[str, dict[str, Any]]]:
-    events = [("web", web(visitor_id=f"v{i}", content_id=f"doc-{i}")) for i in range(8)]  # 8 hot leads
+    events = white_paper_reads("deep-reader", datetime.now(timezone.utc))
+    events += [("web", web(visitor_id=f"v{i}", content_id=f"doc-{i}")) for i in range(8)]
     events += [("web", web(kind="page_view", visitor_id=f"p{i}", dwell_seconds=3.0)) for i in range(3)]  # browsing
     events += [("web", web(kind="form_submit", visitor_id=f"v{i}")) for i in range(2)]  # already routed
     events += [("call", call(call_id=f"c{i}", phone=f"+86 137 0000 000{i}")) for i in range(3)]  # 3 callers
@@ -71,6 +88,8 @@ def worker_env(kafka_bootstrap: str, clickhouse_server_url: str, run_id: str, tm
         "LEADFLOW_METRICS_PORT": str(free_port()),
         "LEADFLOW_MAX_EVENT_BYTES": str(MAX_EVENT_BYTES),
         "LEADFLOW_SINK_BATCH_SECONDS": "0.5",
+        "LEADFLOW_ROSTER_FILE": str(TEAM),
+        "LEADFLOW_SLA_CHECK_SECONDS": "0.5",
     }
 
 
@@ -81,29 +100,55 @@ def leadflow(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+@contextmanager
+def running_worker(env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    leadflow(env, "topics", "create")
+    assert "created" not in leadflow(env, "topics", "create")  # the second run changes nothing
+    leadflow(env, "migrate")
+    log = (tmp_path / "worker.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker"], env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.close()
+
+
 @pytest.fixture
 def worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    leadflow(worker_env, "topics", "create")
-    assert "created" not in leadflow(worker_env, "topics", "create")  # the second run changes nothing
-    leadflow(worker_env, "migrate")
-    log = (tmp_path / "worker.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker"], env=worker_env,
-                               stdout=log, stderr=subprocess.STDOUT)
-    yield process
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    log.close()
+    with running_worker(worker_env, tmp_path) as process:
+        yield process
+
+
+def produce_outcome(bootstrap: str, prefix: str, outcome: RepOutcome) -> None:
+    """Outcomes are keyed by lead id: they must reach the partition that owns the lead."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    producer.send(prefix + "reps.outcomes", key=outcome.lead_id.encode(), value=outcome.model_dump_json().encode())
+    producer.flush(timeout=30)
+    producer.close()
+
+
+def person_key(value: bytes) -> bytes:
+    """Producers key by person, so one person's events stay in order on their topic."""
+    try:
+        payload = json.loads(value)
+        return str(payload.get("visitor_id") or payload.get("phone") or payload.get("store") or "none").encode()
+    except (ValueError, AttributeError):
+        return b"malformed"
 
 
 def produce(bootstrap: str, prefix: str, messages: list[tuple[str, bytes]]) -> None:
     producer = KafkaProducer(bootstrap_servers=bootstrap, max_request_size=1 << 20)
-    for index, (source, value) in enumerate(messages):
-        producer.send(prefix + SOURCE_TOPIC[source], key=f"k{index}".encode(), value=value)
+    for source, value in messages:
+        topic = source if source.startswith(prefix) else prefix + SOURCE_TOPIC[source]
+        producer.send(topic, key=person_key(value), value=value)
     producer.flush(timeout=30)
     producer.close()
 
@@ -132,6 +177,23 @@ def metric_values(port: str) -> dict[str, float]:
     return {name: float(value) for name, value in (line.rsplit(" ", 1) for line in lines if line.startswith("leadflow_"))}
 
 
+def leads_routed_in_process(events: list[Any]) -> set[str]:
+    """The leads the shipped policies route, decided in process in per-person order."""
+    router = LeadRouter.from_policies(POLICY_DIR, TEAM)
+    aliases: dict[str, str] = {}
+    profiles: dict[str, Any] = {}
+    routed: set[str] = set()
+    for event in events:
+        lead_id, learned = resolve_lead(event, aliases)
+        aliases.update(learned)
+        if lead_id is None:
+            continue
+        profiles[lead_id], routing = router.on_event(lead_id, event, profiles.get(lead_id), event.ts)
+        if routing is not None:
+            routed.add(lead_id)
+    return routed
+
+
 def test_worker_ingests_routes_dead_letters_and_stores_everything(
     worker: subprocess.Popen[bytes], worker_env: dict[str, str], kafka_bootstrap: str,
     server_backend: Backend, run_id: str,
@@ -142,16 +204,16 @@ def test_worker_ingests_routes_dead_letters_and_stores_everything(
             + [(source, raw) for source, raw, _reason in MALFORMED])
 
     parsed = [EVENT_MODELS[source].model_validate(payload) for source, payload in valid]
-    hot = [("web", "content_download"), ("web", "form_submit"), ("call", None)]
-    expected_leads = {lead_id_of(e) for e in parsed if (e.source, getattr(e, "kind", None)) in hot}
-    assert len(expected_leads) == 12  # 8 downloads + 1 form with a phone + 3 new callers
+    expected_leads = leads_routed_in_process(parsed)
+    deep_reader = resolve_lead(parsed[0], {})[0]
+    assert deep_reader in expected_leads and len(expected_leads) >= 3
 
-    # Every routed lead is on leads.routed once, with a rep from the roster.
-    routed = [RoutedLead.model_validate_json(v) for v in read_topic(kafka_bootstrap, prefix + "leads.routed", 12)]
+    # Every lead the same policies route in process is on leads.routed once, to a roster rep.
+    routed = [RoutedLead.model_validate_json(v)
+              for v in read_topic(kafka_bootstrap, prefix + "leads.routed", len(expected_leads))]
     assert Counter(r.lead_id for r in routed) == Counter(expected_leads)
-    roster = {rep.id for rep in load_roster(DEFAULT_ROSTER).reps}
-    assert {r.rep_id for r in routed} <= roster
-    assert len({r.rep_id for r in routed}) >= 4  # turns are spread over the team
+    roster = {rep.id for rep in load_roster(TEAM).reps}
+    assert {r.rep_id for r in routed if r.rep_id} <= roster
 
     # Every malformed message is on the dead-letter topic, whole, with its reason.
     letters = [DeadLetter.model_validate_json(v)
@@ -188,10 +250,56 @@ def test_worker_ingests_routes_dead_letters_and_stores_everything(
     for reason, count in Counter(reason for _s, _r, reason in MALFORMED).items():
         assert sum(v for k, v in metrics.items()
                    if k.startswith("leadflow_dead_letters_total") and f'reason="{reason}"' in k) == count
-    assert metrics['leadflow_leads_routed_total{policy="round_robin"}'] == 12
+    assert sum(v for k, v in metrics.items() if k.startswith("leadflow_leads_routed_total")) == len(expected_leads)
     assert metrics['leadflow_sink_rows_total{table="events_web"}'] == len(expected["web"])
-    assert metrics["leadflow_decision_latency_seconds_count"] == 12
+    assert metrics["leadflow_decision_latency_seconds_count"] == len(expected_leads)
 
     # A graceful stop: SIGTERM ends the worker cleanly.
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=30) == 0
+
+
+@pytest.fixture
+def short_sla_policies(tmp_path: Path) -> Path:
+    """The shipped policies with the automotive pack's p1 SLA cut to 3 seconds."""
+    policies = tmp_path / "policies"
+    shutil.copytree(POLICY_DIR, policies, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    pack = policies / "packs" / "automotive.yaml"
+    text = pack.read_text(encoding="utf-8")
+    assert "p1: 5," in text
+    pack.write_text(text.replace("p1: 5,", "p1: 0.05,"), encoding="utf-8")
+    return policies
+
+
+def test_white_paper_lead_routes_to_the_expert_and_an_unaccepted_sla_reroutes(
+    short_sla_policies: Path, worker_env: dict[str, str], kafka_bootstrap: str, run_id: str, tmp_path: Path,
+) -> None:
+    worker_env["LEADFLOW_POLICY_DIR"] = str(short_sla_policies)
+    prefix = f"{run_id}."
+    with running_worker(worker_env, tmp_path) as worker:
+        # Lead A reads the white paper; its rep accepts at once. Lead B reads it later; nobody accepts.
+        now = datetime.now(timezone.utc)
+        produce(kafka_bootstrap, prefix, [(s, encoded(p)) for s, p in white_paper_reads("buyer-a", now)])
+        first = poll_until(lambda: read_topic(kafka_bootstrap, prefix + "leads.routed", 1), bool, 60, "lead A routed")
+        lead_a = RoutedLead.model_validate_json(first[0])
+        assert (lead_a.rep_id, lead_a.trigger, lead_a.stage, lead_a.industry) == (
+            "auto-star", "deep-technical-read", "technical_validation", "automotive")
+        assert lead_a.content_pack is not None and lead_a.content_pack.competitor_matrix
+        assert lead_a.reasons and lead_a.runners_up and lead_a.decision_latency_ms < 50
+        accepted = RepOutcome(outcome_id="acc-a", routing_id=lead_a.routing_id, lead_id=lead_a.lead_id,
+                              rep_id="auto-star", kind="accepted", ts=datetime.now(timezone.utc))
+        produce_outcome(kafka_bootstrap, prefix, accepted)
+        poll_until(lambda: metric_values(worker_env["LEADFLOW_METRICS_PORT"]).get("leadflow_sla_accepted_total"),
+                   lambda accepted_count: accepted_count == 1, 30, "the acceptance to stop lead A's timer")
+
+        produce(kafka_bootstrap, prefix,
+                [(s, encoded(p)) for s, p in white_paper_reads("buyer-b", datetime.now(timezone.utc))])
+        routed = [RoutedLead.model_validate_json(v) for v in read_topic(kafka_bootstrap, prefix + "leads.routed", 3)]
+        lead_b = [r for r in routed if r.lead_id != lead_a.lead_id]
+        assert [(r.rep_id, r.attempt) for r in lead_b] == [("auto-star", 1), ("auto-second", 2)]
+        breaches = [SlaBreach.model_validate_json(v) for v in read_topic(kafka_bootstrap, prefix + "leads.sla", 1)]
+        assert [(b.lead_id, b.rep_id, b.next_rep_id, b.routing_id) for b in breaches] == [
+            (lead_b[0].lead_id, "auto-star", "auto-second", lead_b[0].routing_id)]
+        assert lead_b[1].routing_id == breaches[0].next_routing_id
+        # Lead A's deadline passed before lead B's: its accepted SLA never breached.
+        assert worker.poll() is None

@@ -45,11 +45,11 @@ def test_rejection_detail_names_fields_but_never_echoes_values() -> None:
 
 
 def test_lead_events_go_by_lead_and_region_events_by_region() -> None:
-    topic, accepted = accept(WebEvent.model_validate(web()), NOW)
-    assert topic == "events.by_lead" and len(accepted.key) == 32
+    topic, accepted = accept(WebEvent.model_validate(web()), "lead-1", NOW)
+    assert (topic, accepted.key) == ("events.by_lead", "lead-1")
     assert accepted.event["visitor_id"] == "cookie-1"
-    topic, accepted = accept(decode_event("pos", encoded(pos()), LIMIT), NOW)  # type: ignore[arg-type]
+    topic, accepted = accept(decode_event("pos", encoded(pos()), LIMIT), None, NOW)  # type: ignore[arg-type]
     assert (topic, accepted.key) == ("events.by_region", "North")
     assert json.loads(accepted.model_dump_json())["source"] == "pos"
     event = decode_event("signal", encoded(signal()), LIMIT)
-    assert accept(event, NOW)[1].key == "East"  # type: ignore[arg-type]
+    assert accept(event, None, NOW)[1].key == "East"  # type: ignore[arg-type]
