@@ -12,19 +12,24 @@ from typing import Any
 import faust
 from mode import Service
 
+from config.policy_files import load_roster
 from config.settings import Settings
 from models.base import utc_now
 from models.catalog import SOURCE_TOPICS, spec
 from models.events import EVENT_MODELS
-from models.records import AcceptedEvent
+from models.records import AcceptedEvent, RosterUpdate
 from models.routing import RepOutcome, SlaDue
+from sinks.backends import open_backend
+from sinks.history import recent_outcomes
 from streams import metrics
+from streams.capability import RepStats
 from streams.dead_letters import dead_letter
 from streams.identity import resolve_lead
 from streams.ingest import Rejection, accept, decode_event
 from streams.intent import LeadProfile
 from streams.lead_router import LeadRouter, Routing
 from streams.sla import PendingSla
+from streams.topic_follower import Snapshot, TopicFollower
 from streams.sink_worker import SinkWorker
 
 log = logging.getLogger(__name__)
@@ -51,6 +56,20 @@ def broker_credentials(settings: Settings) -> Any:
     return faust.SSLCredentials(context) if context else None
 
 
+def deal_history(settings: Settings) -> RepStats:
+    """Reps' measured capability from the deal history in ClickHouse, when it answers at start-up.
+    Routing never waits on ClickHouse: without it the worker starts from outcomes it sees live."""
+    try:
+        backend = open_backend(settings.clickhouse_url.get_secret_value())
+        try:
+            return RepStats.from_history(recent_outcomes(backend, days=180))
+        finally:
+            backend.close()
+    except Exception as exc:  # unreachable server, missing table: start without history
+        log.warning("starting without deal history (ClickHouse: %s)", exc)
+        return RepStats()
+
+
 def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
     app = faust.App(
         settings.app_id,
@@ -65,7 +84,7 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
         producer_max_request_size=spec("deadletter").max_message_bytes,
         consumer_auto_offset_reset="earliest",
     )
-    router = LeadRouter.from_policies(settings.policy_dir, settings.roster_file)
+    router = LeadRouter.from_policies(settings.policy_dir, settings.roster_file, deal_history(settings))
 
     def raw_topic(name: str, *more: str) -> faust.TopicT:
         names = [settings.topic(n) for n in (name, *more)]
@@ -194,9 +213,43 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
         metrics.DEAD_LETTERS.labels(source, reason).inc()
         await outputs["deadletter"].send(key=message.key, value=letter.model_dump_json().encode())
 
+    metrics.ROSTER_REPS.set(len(router.rep_ids))
+    app.service(RosterService(settings, router))
     if with_sink:
         app.service(SinkService(settings))
     return app
+
+
+class RosterService(Service):
+    """Applies `reps.roster` to the router: the file's reps, overridden by the topic's, by rep id."""
+
+    def __init__(self, settings: Settings, router: LeadRouter, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._router = router
+        self._base = {rep.id: rep for rep in load_roster(settings.roster_file).reps}
+        self._follower = TopicFollower(settings, settings.topic("reps.roster"), self._on_change)
+
+    async def on_start(self) -> None:
+        self._follower.start()
+
+    async def on_stop(self) -> None:
+        self._follower.stop()
+        await self.loop.run_in_executor(None, self._follower.join, 10.0)
+
+    def _on_change(self, snapshot: Snapshot) -> None:
+        # In the follower's thread: parse here, swap on the event loop between two decisions.
+        reps = dict(self._base)
+        for key, value in snapshot.items():
+            try:
+                rep = RosterUpdate.model_validate_json(value).rep
+            except ValueError as exc:
+                log.error("ignoring invalid roster entry %r: %s", key, exc)
+                continue
+            reps[rep.id] = rep
+        active = [rep for rep in reps.values() if rep.active]
+        self.loop.call_soon_threadsafe(self._router.replace_roster, active)
+        metrics.ROSTER_REPS.set(len(active))
+        log.info("roster updated from %s: %d active reps", "reps.roster", len(active))
 
 
 class SinkService(Service):

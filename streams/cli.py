@@ -94,6 +94,49 @@ BENCH_HELP = {
 }
 
 
+def cmd_reps_push(settings: Settings, args: argparse.Namespace) -> int:
+    from kafka import KafkaProducer
+
+    from config.policy_files import load_roster
+    from models.records import RosterUpdate
+
+    roster = load_roster(args.file)  # an invalid file is refused here, before anything is sent
+    producer = KafkaProducer(**settings.kafka_python_options())
+    topic = settings.topic("reps.roster")
+    for rep in roster.reps:
+        producer.send(topic, key=rep.id.encode(), value=RosterUpdate(rep=rep).model_dump_json().encode())
+    producer.flush(timeout=30)
+    producer.close()
+    print(f"published {len(roster.reps)} reps to {topic}")
+    return 0
+
+
+def cmd_reps_profile(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from sinks.backends import open_backend
+    from sinks.history import recent_outcomes
+    from streams.capability import RepStats
+    from streams.rep_report import capability_rows
+
+    backend = open_backend(settings.clickhouse_url.get_secret_value())
+    try:
+        outcomes = recent_outcomes(backend, days=180)
+    finally:
+        backend.close()
+    stats = RepStats.from_history(outcomes)
+    rows = capability_rows(stats, outcomes, datetime.now(timezone.utc))
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        for row in rows:
+            print(f"{row['rep_id']:<14} deals {row['deals']:>4}  best industry {row['best_industry']:<14} "
+                  f"{row['best_industry_win_rate']:>5.0%}  best product {row['best_product']:<16} "
+                  f"{row['best_product_close_rate']:>5.0%}")
+    print(f"{len(outcomes)} won/lost outcomes of the last 180 days", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="leadflow",
@@ -119,6 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
     export = schema.add_parser("export", help="write one JSON Schema file per public topic into DIR")
     export.add_argument("directory", type=Path, metavar="DIR")
     export.set_defaults(run=cmd_schema_export)
+
+    reps = commands.add_parser("reps", help="the sales team").add_subparsers(dest="action", required=True)
+    push = reps.add_parser("push", help="validate a roster YAML and publish it to the compacted reps.roster topic")
+    push.add_argument("file", type=Path, metavar="FILE")
+    push.set_defaults(run=cmd_reps_push)
+    profile = reps.add_parser("profile", help="recompute reps' measured win and close rates from the deal "
+                              "history in ClickHouse (rep_outcomes)")
+    profile.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    profile.set_defaults(run=cmd_reps_profile)
 
     bench = commands.add_parser("bench", help="benchmarks that print figures as JSON")
     benches = bench.add_subparsers(dest="bench", required=True)

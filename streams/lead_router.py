@@ -12,13 +12,15 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Sequence
 
 from config.policy_files import load_roster
 
 from models.events import InboundEvent
 from models.records import RoutedLead, SlaBreach
 from models.routing import Intent, RepOutcome
-from models.routing_pack import PackSet
+from models.reps import Rep
+from models.routing_pack import ContentLibrary, PackSet
 from streams.capability import RepStats
 from streams.intent import IntentModel, LeadProfile
 from streams.matching import Decision, Matcher, TeamState, load_content_packs, load_packs
@@ -43,17 +45,28 @@ class Trigger:
 
 
 class LeadRouter:
-    def __init__(self, intent: IntentModel, matcher: Matcher, packs: PackSet, stats: RepStats) -> None:
-        self.intent, self.matcher, self.packs, self.stats = intent, matcher, packs, stats
-        self.rep_ids = [rep.id for rep in matcher.reps]
-        self.team: TeamState = matcher.new_state(stats.capability(self.rep_ids, datetime.now(timezone.utc)))
+    def __init__(self, intent: IntentModel, packs: PackSet, content: ContentLibrary, reps: Sequence[Rep],
+                 stats: RepStats) -> None:
+        self.intent, self.packs, self.content, self.stats = intent, packs, content, stats
+        self._set_team(reps)
 
     @classmethod
     def from_policies(cls, policy_dir: Path, roster_file: Path, stats: RepStats | None = None) -> LeadRouter:
         """Load scoring, content catalogue, lexicon, routing packs, content packs and roster."""
-        packs = load_packs(policy_dir / "packs")
-        matcher = Matcher(load_roster(roster_file).active(), packs, load_content_packs(policy_dir / "content_packs.yaml"))
-        return cls(IntentModel.from_config(policy_dir), matcher, packs, stats or RepStats())
+        return cls(IntentModel.from_config(policy_dir), load_packs(policy_dir / "packs"),
+                   load_content_packs(policy_dir / "content_packs.yaml"), load_roster(roster_file).active(),
+                   stats or RepStats())
+
+    def replace_roster(self, reps: Sequence[Rep]) -> None:
+        """Swap in a new roster (from `reps.roster`); open leads and fairness carry over by rep id."""
+        previous = self.team
+        self._set_team(reps)
+        self.team.carry_over(previous)
+
+    def _set_team(self, reps: Sequence[Rep]) -> None:
+        self.matcher = Matcher(reps, self.packs, self.content)
+        self.rep_ids = [rep.id for rep in self.matcher.reps]
+        self.team: TeamState = self.matcher.new_state(self.stats.capability(self.rep_ids, datetime.now(timezone.utc)))
 
     def on_event(self, lead_id: str, event: InboundEvent, profile: LeadProfile | None,
                  now: datetime) -> tuple[LeadProfile, Routing | None]:

@@ -112,6 +112,16 @@ class TeamState:
         self.fairness_credit[rep_index] += 1.0 / self.memory
         self._refresh_fairness()
 
+    def carry_over(self, previous: TeamState) -> None:
+        """Take open leads and fairness of the reps that `previous` (an older roster) also had."""
+        for rep_id, i in self.index.items():
+            j = previous.index.get(rep_id)
+            if j is not None:
+                self.open_leads[i] = previous.open_leads[j]
+                self.fairness_credit[i] = previous.fairness_credit[j]
+        np.subtract(1.0, self.open_leads / self.capacity, out=self.fit[0])
+        self._refresh_fairness()
+
     # By id: a rep no longer on the roster (outcome of an old lead) is ignored.
     def assign_id(self, rep_id: str) -> None:
         if rep_id in self.index:

@@ -20,3 +20,4 @@ SINK_BATCH_SECONDS = Histogram("leadflow_sink_batch_seconds", "Time to store one
 SINK_ERRORS = Counter("leadflow_sink_errors_total", "Failed ClickHouse inserts (each is retried)")
 SINK_UNREADABLE = Counter("leadflow_sink_unreadable_total", "Messages the sink could not decode, by topic", ["topic"])
 SINK_BACKLOG = Gauge("leadflow_sink_backlog_messages", "Messages on the sink's topics not yet stored")
+ROSTER_REPS = Gauge("leadflow_roster_active_reps", "Active reps the router matches against")

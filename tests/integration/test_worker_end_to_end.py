@@ -172,8 +172,12 @@ def read_topic(bootstrap: str, topic: str, until: int, timeout: float = 60) -> l
 
 
 def metric_values(port: str) -> dict[str, float]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-        lines = response.read().decode().splitlines()
+    """The worker's leadflow_* metrics; empty while its endpoint is not up yet."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            lines = response.read().decode().splitlines()
+    except OSError:
+        return {}
     return {name: float(value) for name, value in (line.rsplit(" ", 1) for line in lines if line.startswith("leadflow_"))}
 
 
@@ -302,4 +306,42 @@ def test_white_paper_lead_routes_to_the_expert_and_an_unaccepted_sla_reroutes(
             (lead_b[0].lead_id, "auto-star", "auto-second", lead_b[0].routing_id)]
         assert lead_b[1].routing_id == breaches[0].next_routing_id
         # Lead A's deadline passed before lead B's: its accepted SLA never breached.
+        assert worker.poll() is None
+
+
+def test_a_pushed_roster_reaches_the_running_worker_and_deals_feed_reps_profile(
+    worker_env: dict[str, str], kafka_bootstrap: str, run_id: str, tmp_path: Path, server_backend: Backend,
+) -> None:
+    prefix = f"{run_id}."
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("reps:\n  - id: x\n    name: X\n    capacity: -1\n", encoding="utf-8")
+    refused = subprocess.run([sys.executable, "-m", "streams.cli", "reps", "push", str(broken)], env=worker_env,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and f"{broken}:4:15" in refused.stderr
+
+    with running_worker(worker_env, tmp_path) as worker:
+        port = worker_env["LEADFLOW_METRICS_PORT"]
+        poll_until(lambda: metric_values(port).get("leadflow_roster_active_reps"), lambda n: n == 4, 30, "4 reps")
+        # The star goes on leave: the pushed roster marks her inactive.
+        on_leave = tmp_path / "team.yaml"
+        on_leave.write_text(TEAM.read_text(encoding="utf-8").replace(
+            "    name: Zhou Min\n", "    name: Zhou Min\n    active: false\n"), encoding="utf-8")
+        leadflow(worker_env, "reps", "push", str(on_leave))
+        poll_until(lambda: metric_values(port).get("leadflow_roster_active_reps"), lambda n: n == 3, 30, "3 reps")
+
+        produce(kafka_bootstrap, prefix,
+                [(s, encoded(p)) for s, p in white_paper_reads("buyer-c", datetime.now(timezone.utc))])
+        routed = RoutedLead.model_validate_json(read_topic(kafka_bootstrap, prefix + "leads.routed", 1)[0])
+        assert routed.rep_id == "auto-second"
+
+        # Deals reach ClickHouse through the sink; `reps profile` measures reps on them.
+        for i, kind in enumerate(["won", "won", "won", "lost"]):
+            produce_outcome(kafka_bootstrap, prefix, RepOutcome(
+                outcome_id=f"deal-{i}", lead_id=f"old-{i}", rep_id="auto-second", kind=kind,
+                industry="automotive", product="hv-connector", amount=1000.0, ts=datetime.now(timezone.utc)))
+        poll_until(lambda: server_backend.query(f"SELECT count() FROM {server_backend.database}.rep_outcomes FINAL"),
+                   lambda rows: rows == [(4,)], 30, "4 outcomes in ClickHouse")
+        profile = json.loads(leadflow(worker_env, "reps", "profile", "--json"))
+        assert [(row["rep_id"], row["deals"], row["best_industry"]) for row in profile] == [
+            ("auto-second", 4, "automotive")]
         assert worker.poll() is None
