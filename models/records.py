@@ -29,6 +29,7 @@ class AcceptedEvent(Contract):
     key: str
     event: dict[str, Any]
     received_at: UtcDatetime
+    signals: dict[str, int] = {}  # lexicon phrase counts of a call transcript, found once at ingest
 
 
 class ScoredLead(Contract):

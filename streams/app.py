@@ -16,7 +16,7 @@ from config.policy_files import load_roster
 from config.settings import Settings
 from models.base import utc_now
 from models.catalog import SOURCE_TOPICS, spec
-from models.events import EVENT_MODELS
+from models.events import EVENT_MODELS, CallTranscript
 from models.records import AcceptedEvent, RosterUpdate
 from models.routing import RepOutcome, SlaDue
 from sinks.backends import open_backend
@@ -119,7 +119,10 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
                 lead_id, learned = resolve_lead(result, aliases)
                 for alias, lead in learned.items():
                     aliases[alias] = lead
-                topic, accepted = accept(result, lead_id, utc_now())
+                # Transcripts are scanned here, in parallel over source partitions, so the
+                # keyed lead stage only folds counts into the profile.
+                signals = router.intent.signals_of(result) if isinstance(result, CallTranscript) else None
+                topic, accepted = accept(result, lead_id, utc_now(), signals)
                 await outputs[topic].send(key=accepted.key.encode(), value=accepted.model_dump_json().encode())
             except Exception as exc:
                 log.exception("ingest failed on %s[%d]@%d", message.topic, message.partition, message.offset)
@@ -151,7 +154,8 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
         accepted = AcceptedEvent.model_validate_json(value)
         inbound = EVENT_MODELS[accepted.source].model_validate(accepted.event)
         stored = profiles.get(accepted.key)
-        profile, routing = router.on_event(accepted.key, inbound, load_profile(stored), utc_now())
+        profile, routing = router.on_event(accepted.key, inbound, load_profile(stored), utc_now(),
+                                           accepted.signals if accepted.source == "call" else None)
         profiles[accepted.key] = profile.to_bytes().decode()
         if routing is not None:
             await publish(routing, accepted.key)

@@ -1,4 +1,5 @@
-"""Benchmark of intent scoring: the latency of one profile update plus assessment.
+"""Benchmark of intent scoring, in its two stages: transcript analysis of a call (once per call,
+at ingest) and the profile update plus assessment of one event (the per-event hot path).
 
 Events are built before timing, from a realistic mix: mostly web tracking (catalogued content
 by id or URL, uncatalogued pages), some calls with mixed Chinese / English transcripts of a few
@@ -26,6 +27,7 @@ _CHATTER = ("we are looking at options for the new line and want to understand l
 _PHRASES = ("报价", "price", "预算", "budget", "合同", "trial", "本季度", "next month", "Voltix", "安派诺",
             "OEM", "整车厂", "医院", "school", "工厂", "production line")
 _BIG_TRANSCRIPT_BYTES = 100_000
+_TARGET_P99_US = 30.0
 
 
 def _transcript(rng: random.Random, size: int) -> str:
@@ -74,59 +76,85 @@ def _percentile(sorted_ns: list[int], fraction: float) -> float:
     return sorted_ns[min(len(sorted_ns) - 1, int(fraction * len(sorted_ns)))] / 1000
 
 
-def run(updates: int = 100_000, seed: int = 7) -> dict[str, float | int]:
-    """Time `update()` + `assess()` per event; returns latency percentiles in microseconds."""
+def run(updates: int = 100_000, seed: int = 7) -> dict[str, object]:
+    """Time the two stages separately; latencies in microseconds.
+
+    "transcript_analysis": `signals_of()` per call, the stage the worker runs once per call at
+    ingest. "update": `update()` + `assess()` per event, calls carrying their pre-extracted
+    signals; its p99_us is the figure the target (<= 30 µs) is about."""
     model = IntentModel.from_config()
     events = _events(model, updates, seed)
+    clock = time.perf_counter_ns
+    # Stage 1, transcript analysis, before the updates as at ingest. Its output rides with the event.
+    signals: dict[int, dict[str, int]] = {}
+    analysis_ns: list[int] = []
+    transcript_bytes = 0
+    for n, (_, event) in enumerate(events):
+        if isinstance(event, CallTranscript):
+            started = clock()
+            signals[n] = model.signals_of(event)
+            analysis_ns.append(clock() - started)
+            transcript_bytes += len(event.text.encode("utf-8"))
     # The pre-built events are fixtures the worker never holds: keep full collections from
     # rescanning them inside the timed calls.
     gc.collect()
     gc.freeze()
     profiles: dict[int, LeadProfile] = {}
     by_source: dict[str, list[int]] = {"web": [], "call": [], "pos": []}
-    transcript_bytes = call_ns = 0
     biggest = 0
-    clock = time.perf_counter_ns
+    update, assess, no_signals = model.update, model.assess, signals.get
     for n, (lead, event) in enumerate(events):
+        found = no_signals(n)
         started = clock()
-        profile = model.update(profiles.get(lead), event)
-        model.assess(profile, event.ts)
+        profile = update(profiles.get(lead), event, found)
+        assess(profile, event.ts)
         elapsed = clock() - started
         profiles[lead] = profile
         by_source[event.source].append(elapsed)
-        if isinstance(event, CallTranscript):
-            transcript_bytes += len(event.text.encode("utf-8"))
-            call_ns += elapsed
         if n % 97 == 0:  # sampled outside the timing: the size bound must hold along the way too
             biggest = max(biggest, len(profile.to_bytes()))
     gc.unfreeze()
     biggest = max([biggest, *(len(p.to_bytes()) for p in profiles.values())])
     every = sorted(ns for timings in by_source.values() for ns in timings)
     web, calls = sorted(by_source["web"]), sorted(by_source["call"])
+    analysis = sorted(analysis_ns)
+    p99 = _percentile(every, 0.99)
     return {
-        "updates": len(every),
-        "p50_us": _percentile(every, 0.50),
-        "p99_us": _percentile(every, 0.99),
-        "updates_per_s": round(len(every) / (sum(every) / 1e9)) if every else 0,
-        "profile_bytes_max": biggest,
-        "web_p50_us": _percentile(web, 0.50),
-        "web_p99_us": _percentile(web, 0.99),
-        "call_p50_us": _percentile(calls, 0.50),
-        "call_p99_us": _percentile(calls, 0.99),
-        "transcript_mb_per_s": round(transcript_bytes / 1e6 / (call_ns / 1e9), 1) if call_ns else 0.0,
-        "call_100kb_ms": _big_call_ms(model, seed),
+        "update": {
+            "measures": "update() + assess() per event; calls with signals pre-extracted by signals_of()",
+            "events": len(every),
+            "p50_us": _percentile(every, 0.50),
+            "p99_us": p99,
+            "target_p99_us": _TARGET_P99_US,
+            "meets_target": p99 <= _TARGET_P99_US,
+            "updates_per_s": round(len(every) / (sum(every) / 1e9)) if every else 0,
+            "web_p50_us": _percentile(web, 0.50),
+            "web_p99_us": _percentile(web, 0.99),
+            "call_p50_us": _percentile(calls, 0.50),
+            "call_p99_us": _percentile(calls, 0.99),
+            "profile_bytes_max": biggest,
+        },
+        "transcript_analysis": {
+            "measures": "signals_of() per call (phrase scan), run once per call at ingest, not in the update",
+            "calls": len(analysis),
+            "transcript_bytes_mean": round(transcript_bytes / len(analysis)) if analysis else 0,
+            "mb_per_s": round(transcript_bytes / 1e6 / (sum(analysis) / 1e9), 1) if analysis else 0.0,
+            "p50_us": _percentile(analysis, 0.50),
+            "p99_us": _percentile(analysis, 0.99),
+            "call_100kb_ms": _big_call_ms(model, seed),
+        },
     }
 
 
 def _big_call_ms(model: IntentModel, seed: int) -> float:
-    """Median update + assess time of a call with a 100 KB transcript."""
+    """Median transcript analysis time of a call with a 100 KB transcript."""
     rng = random.Random(seed)
     call = CallTranscript(ts=_START, call_id="big", phone="+8613800000000", language="zh",
                           text=_transcript(rng, _BIG_TRANSCRIPT_BYTES), duration_seconds=3600)
     timings = []
     for _ in range(21):
         started = time.perf_counter_ns()
-        model.assess(model.update(None, call), _START)
+        model.signals_of(call)
         timings.append(time.perf_counter_ns() - started)
     return round(sorted(timings)[len(timings) // 2] / 1e6, 2)
 

@@ -36,7 +36,8 @@ def decode_event(source: str, raw: bytes | None, max_bytes: int) -> InboundEvent
         return Rejection(_reason(exc), _describe(exc))
 
 
-def accept(event: InboundEvent, lead_id: str | None, received_at: datetime) -> tuple[str, AcceptedEvent]:
+def accept(event: InboundEvent, lead_id: str | None, received_at: datetime,
+           signals: dict[str, int] | None = None) -> tuple[str, AcceptedEvent]:
     """Where a valid event goes next: ("events.by_lead", ...) keyed by its lead, or
     ("events.by_region", ...) keyed by its region when no person is behind it."""
     if lead_id is not None:
@@ -46,7 +47,7 @@ def accept(event: InboundEvent, lead_id: str | None, received_at: datetime) -> t
     else:  # every other source names a person, so this is a programming error
         raise TypeError(f"{type(event).__name__} has neither a lead nor a region")
     return topic, AcceptedEvent(source=event.source, key=key, event=event.model_dump(mode="json"),
-                                received_at=received_at)
+                                received_at=received_at, signals=signals or {})
 
 
 def _reason(exc: ValidationError) -> DeadLetterReason:

@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
@@ -27,7 +27,7 @@ from models.events import CallTranscript, InboundEvent, PosRow, WebEvent
 from models.intent_policy import (
     ContentCatalog, ContentEntry, Lexicon, ScoringPolicy, TriggerPattern,
 )
-from models.routing import Intensity, Intent, Priority, Stage
+from models.routing import Intent, Priority, Stage
 from streams.phrases import PhraseMatcher
 
 STAGES: tuple[Stage, ...] = get_args(Stage)
@@ -38,6 +38,8 @@ _EVIDENCE_KEPT = 3  # industries and products remembered per lead
 _TOP_SIGNALS = 5
 # Explanation parts other than contents and lexicon signals; "#" cannot start a signal name.
 _FORMS, _CALLS, _PURCHASES, _SPILL = "#forms", "#calls", "#purchases", "#spill"
+_PURCHASE = _STAGE["purchase"]
+_POINTS = itemgetter(0)
 
 
 @dataclass(slots=True)
@@ -52,6 +54,11 @@ class ContentStats:
     downloaded: bool = False
     points: float = 0.0
     last: float = 0.0  # newest activity, epoch seconds
+    # Its explanation without the share ("viewed ... 2x, 95 s"), made when first needed and
+    # cleared when views, dwell or downloaded change; `line` adds the share `shown`. Not serialised.
+    text: str = field(default="", repr=False, compare=False)
+    line: str = field(default="", repr=False, compare=False)
+    shown: int = field(default=0, repr=False, compare=False)
 
 
 @dataclass(slots=True)
@@ -61,6 +68,9 @@ class SignalStats:
     count: int = 0
     points: float = 0.0
     last: float = 0.0
+    text: str = field(default="", repr=False, compare=False)  # as in ContentStats; cleared with count
+    line: str = field(default="", repr=False, compare=False)
+    shown: int = field(default=0, repr=False, compare=False)
 
 
 @dataclass(slots=True)
@@ -111,12 +121,13 @@ class LeadProfile:
             content.points *= factor
         for signal in self.signals.values():
             signal.points *= factor
-        stages = self.stages
-        for index in range(len(stages)):
-            stages[index] *= factor
-        for evidence in (self.industries, self.products):
-            for key in evidence:
-                evidence[key] *= factor
+        self.stages[:] = [value * factor for value in self.stages]
+        industries = self.industries
+        for key in industries:
+            industries[key] *= factor
+        products = self.products
+        for key in products:
+            products[key] *= factor
 
     def to_bytes(self) -> bytes:
         data: dict[str, Any] = {
@@ -183,26 +194,44 @@ def _strongest(evidence: dict[str, float]) -> str | None:
     return key if evidence[key] > 0 else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """A catalogue entry as the hot path reads it."""
+
+    id: str
+    title: str
+    stage: int  # index into STAGES
+    product: str
+    industries: tuple[str, ...]
+    language: str | None
+    weight: float
+
+    @classmethod
+    def of(cls, entry: ContentEntry) -> _Page:
+        return cls(entry.id, entry.title, _STAGE[entry.stage], entry.product, tuple(entry.industries),
+                   entry.language, entry.weight)
+
+
 class _ContentIndex:
     """Finds the catalogue entry of a page: by content id, else by the first URL pattern matching."""
 
     _CACHE_SIZE = 4096
 
     def __init__(self, catalog: ContentCatalog) -> None:
-        self.by_id = {entry.id: entry for entry in catalog.entries}
-        self._patterns: list[tuple[Callable[[str], object], ContentEntry]] = []
+        self.by_id = {entry.id: _Page.of(entry) for entry in catalog.entries}
+        self._patterns: list[tuple[Callable[[str], object], _Page]] = []
         for entry in catalog.entries:
             if entry.url:
-                self._patterns.append((re.compile(fnmatch.translate(entry.url)).match, entry))
+                self._patterns.append((re.compile(fnmatch.translate(entry.url)).match, self.by_id[entry.id]))
             if entry.url_regex:
-                self._patterns.append((re.compile(entry.url_regex).search, entry))
-        self._cache: dict[tuple[str | None, str], tuple[str, ContentEntry | None]] = {}
+                self._patterns.append((re.compile(entry.url_regex).search, self.by_id[entry.id]))
+        self._cache: dict[tuple[str | None, str], tuple[str, _Page | None]] = {}
 
-    def resolve(self, content_id: str | None, url: str) -> tuple[str, ContentEntry | None]:
+    def resolve(self, content_id: str | None, url: str) -> tuple[str, _Page | None]:
         """(key the lead profile files it under, catalogue entry or None)."""
-        entry = self.by_id.get(content_id) if content_id else None
-        if entry is not None:
-            return entry.id, entry
+        page = self.by_id.get(content_id) if content_id else None
+        if page is not None:
+            return page.id, page
         found = self._cache.get((content_id, url))
         if found is None:
             found = self._match_url(content_id, url)
@@ -211,10 +240,10 @@ class _ContentIndex:
             self._cache[(content_id, url)] = found
         return found
 
-    def _match_url(self, content_id: str | None, url: str) -> tuple[str, ContentEntry | None]:
-        for matches, entry in self._patterns:
+    def _match_url(self, content_id: str | None, url: str) -> tuple[str, _Page | None]:
+        for matches, page in self._patterns:
             if matches(url):
-                return entry.id, entry
+                return page.id, page
         # Unknown pages are told apart by a short hash: content ids and URLs can be long.
         name = content_id or url.split("?", 1)[0]
         return "~" + hashlib.blake2b(name.encode("utf-8"), digest_size=4).hexdigest(), None
@@ -258,19 +287,39 @@ class _Trigger:
 
 
 class IntentModel:
-    """Updates lead profiles from behaviour events and assesses their buying intent."""
+    """Updates lead profiles from behaviour events and assesses their buying intent.
+
+    Two stages per event: transcript analysis (`signals_of`, calls only; the worker runs it once
+    per call at ingest and carries the counts with the event) and the profile update + assessment
+    (`update`, `assess`), the per-event hot path, which reads only plain floats bound in __init__.
+    """
 
     def __init__(self, scoring: ScoringPolicy, catalog: ContentCatalog, lexicon: Lexicon) -> None:
         self.scoring, self.catalog, self.lexicon = scoring, catalog, lexicon
         if unknown := _unknown_trigger_signals(scoring, lexicon):
             raise ValueError(f"trigger signal {unknown[0]!r} is not in the lexicon")
         self._signals = {signal.name: signal for signal in lexicon.signals}
+        # name -> (points per mention, stage index or None, industry or None)
+        self._signal_points = {signal.name: (signal.weight, _STAGE[signal.stage] if signal.stage else None,
+                                             signal.industry) for signal in lexicon.signals}
         self._content = _ContentIndex(catalog)
         self._triggers = [_Trigger.of(pattern) for pattern in scoring.triggers]
         self._matcher = PhraseMatcher.from_lexicon(lexicon)
         self._half_life = scoring.half_life_hours * 3600
         self._recent_half_life = scoring.intensity.half_life_hours * 3600
         self._expiry = scoring.idle_expiry_days * 86400
+        weights = scoring.weights
+        self._view, self._repeat_view, self._download = weights.view, weights.repeat_view, weights.download
+        self._form_submit, self._pos_purchase = weights.form_submit, weights.pos_purchase
+        self._dwell_cap, self._dwell_per_second = weights.dwell_cap_seconds, weights.dwell_per_second
+        self._dwell_max = _MAX_COUNT * weights.dwell_cap_seconds
+        self._uncatalogued = weights.uncatalogued_content
+        self._call_cap = weights.call_cap_minutes * 60
+        self._call_per_minute, self._mentions_cap = weights.call_per_minute, weights.signal_mentions_cap
+        self._max_contents, self._max_signals = scoring.max_contents, scoring.max_signals
+        self._scale, self._threshold, self._rearm_below = scoring.scale, scoring.threshold, scoring.rearm_below
+        self._p1, self._p2 = scoring.priority.p1, scoring.priority.p2
+        self._high, self._medium = scoring.intensity.high, scoring.intensity.medium
 
     @classmethod
     def from_config(cls, directory: Path | None = None) -> IntentModel:
@@ -288,150 +337,205 @@ class IntentModel:
             raise PolicyError(str(scoring_path), line, column, f"signal {unknown[0]!r} is not in lexicon.yaml")
         return cls(scoring, catalog, lexicon)
 
+    # ---- transcript analysis -----------------------------------------------------------------
+
+    def signals_of(self, event: CallTranscript) -> dict[str, int]:
+        """Mentions per lexicon signal in the call's transcript (signals not mentioned are absent).
+
+        A stage of its own: it costs time in proportion to the transcript (~60 µs for 8 KB),
+        so the worker runs it once per call, at ingest, and passes the counts to `update`."""
+        return self._matcher.count(event.text)
+
     # ---- updating ----------------------------------------------------------------------------
 
-    def update(self, profile: LeadProfile | None, event: InboundEvent) -> LeadProfile:
-        """Fold one event into the lead's profile (created when None). External signals are ignored."""
+    def update(self, profile: LeadProfile | None, event: InboundEvent,
+               signals: Mapping[str, int] | None = None) -> LeadProfile:
+        """Fold one event into the lead's profile (created when None). External signals are ignored.
+
+        `signals` are a call's phrase counts from `signals_of`; when None, a call's transcript is
+        analysed here. Names the lexicon does not know (it may have been reloaded since the
+        analysis) and counts below one are ignored; so is `signals` for events other than calls."""
         t = event.ts.timestamp()
         if profile is None:
             profile = LeadProfile(last=t)
         if not isinstance(event, (WebEvent, CallTranscript, PosRow)):
             return profile
-        age, recent_age = self._advance(profile, t)
-        if self._faded(profile, self._score(profile.total), t):
+        # Bring the profile to time t; a late event's own points are discounted by its age instead.
+        dt = t - profile.last
+        if dt > 0:
+            profile.decay(2.0 ** (-dt / self._half_life), 2.0 ** (-dt / self._recent_half_life))
+            profile.last = t
+            age = recent_age = 1.0
+        else:
+            age, recent_age = 2.0 ** (dt / self._half_life), 2.0 ** (dt / self._recent_half_life)
+        if not profile.armed and self._faded(profile, self._score(profile.total), t):
             self._rearm(profile, t)  # before this event's points: interest had faded
         if isinstance(event, WebEvent):
             gained = self._web(profile, event, t, age)
         elif isinstance(event, CallTranscript):
-            gained = self._call(profile, event, t, age)
+            gained = self._call(profile, event, t, age,
+                                self._matcher.count(event.text) if signals is None else signals)
         else:
-            gained = self._pos(profile, event, t, age)
+            gained = self._pos(profile, event, age)
         profile.recent += gained * recent_age
         profile.total += gained  # every point gained went into exactly one decayed field
         if event.region:
             profile.region = event.region
         return profile
 
-    def _advance(self, profile: LeadProfile, t: float) -> tuple[float, float]:
-        """Bring the profile to time t; returns the discount of a late event's own points."""
-        dt = t - profile.last
-        if dt > 0:
-            profile.decay(2.0 ** (-dt / self._half_life), 2.0 ** (-dt / self._recent_half_life))
-            profile.last = t
-            return 1.0, 1.0
-        return 2.0 ** (dt / self._half_life), 2.0 ** (dt / self._recent_half_life)
-
     def _web(self, profile: LeadProfile, event: WebEvent, t: float, age: float) -> float:
-        weights = self.scoring.weights
-        key, entry = self._content.resolve(event.content_id, event.url)
-        if event.kind == "form_submit":
-            points = weights.form_submit * age
-            profile.forms = min(profile.forms + 1, _MAX_COUNT)
+        key, page = self._content.resolve(event.content_id, event.url)
+        kind = event.kind
+        if kind == "form_submit":
+            points = self._form_submit * age
+            forms = profile.forms + 1
+            profile.forms = forms if forms < _MAX_COUNT else _MAX_COUNT
             profile.form_points += points
-            profile.form_last = max(profile.form_last, t)
+            if t > profile.form_last:
+                profile.form_last = t
         else:
-            stats = self._content_stats(profile, key, entry)
-            dwell = min(event.dwell_seconds, weights.dwell_cap_seconds)
-            if event.kind == "page_view":
-                base = weights.repeat_view if stats.views else weights.view
-                stats.views = min(stats.views + 1, _MAX_COUNT)
+            stats = self._content_stats(profile, key, page)
+            dwell = event.dwell_seconds
+            if dwell > self._dwell_cap:
+                dwell = self._dwell_cap
+            if kind == "page_view":
+                views = stats.views
+                base = self._repeat_view if views else self._view
+                stats.views = views + 1 if views < _MAX_COUNT else _MAX_COUNT
             else:
-                base = weights.download
+                base = self._download
                 stats.downloaded = True
-            weight = entry.weight if entry else weights.uncatalogued_content
-            points = (base + dwell * weights.dwell_per_second) * weight * age
-            stats.dwell = min(stats.dwell + dwell, _MAX_COUNT * weights.dwell_cap_seconds)
+            weight = page.weight if page is not None else self._uncatalogued
+            points = (base + dwell * self._dwell_per_second) * weight * age
+            total_dwell = stats.dwell + dwell
+            stats.dwell = total_dwell if total_dwell < self._dwell_max else self._dwell_max
             stats.points += points
-            stats.last = max(stats.last, t)
-        if entry is not None:
-            profile.stages[_STAGE[entry.stage]] += points
-            for industry in entry.industries:
-                _add_evidence(profile.industries, industry, points)
-            _add_evidence(profile.products, entry.product, points)
+            if t > stats.last:
+                stats.last = t
+            stats.text = stats.line = ""
+        if page is not None:
+            profile.stages[page.stage] += points
+            industries = profile.industries
+            for industry in page.industries:
+                _add_evidence(industries, industry, points)
+            _add_evidence(profile.products, page.product, points)
             if profile.language is None:
-                profile.language = entry.language
+                profile.language = page.language
         return points
 
-    def _content_stats(self, profile: LeadProfile, key: str, entry: ContentEntry | None) -> ContentStats:
-        for stats in profile.contents:
+    def _content_stats(self, profile: LeadProfile, key: str, page: _Page | None) -> ContentStats:
+        contents = profile.contents
+        for stats in contents:
             if stats.key == key:
                 return stats
-        if len(profile.contents) >= self.scoring.max_contents:
-            weakest = min(profile.contents, key=lambda c: c.points)
-            profile.contents.remove(weakest)
-            profile.spill += weakest.points
-        stats = (ContentStats(key, _STAGE[entry.stage], entry.product) if entry
+        if len(contents) >= self._max_contents:
+            weakest = 0  # the first of the least points
+            for index in range(1, len(contents)):
+                if contents[index].points < contents[weakest].points:
+                    weakest = index
+            profile.spill += contents.pop(weakest).points
+        stats = (ContentStats(key, page.stage, page.product) if page is not None
                  else ContentStats(key, _NO_STAGE, None))
-        profile.contents.append(stats)
+        contents.append(stats)
         return stats
 
-    def _call(self, profile: LeadProfile, event: CallTranscript, t: float, age: float) -> float:
-        weights = self.scoring.weights
-        seconds = min(event.duration_seconds, weights.call_cap_minutes * 60)
-        gained = seconds / 60 * weights.call_per_minute * age
+    def _call(self, profile: LeadProfile, event: CallTranscript, t: float, age: float,
+              signals: Mapping[str, int]) -> float:
+        seconds = event.duration_seconds
+        if seconds > self._call_cap:
+            seconds = self._call_cap
+        gained = seconds / 60 * self._call_per_minute * age
         profile.call_seconds = min(profile.call_seconds + seconds, 1e7)
         profile.call_points += gained
-        for name, mentions in self._matcher.count(event.text).items():
-            signal = self._signals[name]
-            points = signal.weight * min(mentions, weights.signal_mentions_cap) * age
-            stats = profile.signals.get(name) or self._new_signal(profile, name)
-            stats.count = min(stats.count + mentions, _MAX_COUNT)
-            stats.points += points
-            stats.last = max(stats.last, t)
-            if signal.stage:
-                profile.stages[_STAGE[signal.stage]] += points
-            if signal.industry:
-                _add_evidence(profile.industries, signal.industry, points)
+        known, cap, held, stages = self._signal_points, self._mentions_cap, profile.signals, profile.stages
+        for name, mentions in signals.items():
+            found = known.get(name)
+            if found is None or mentions < 1:
+                continue
+            weight, stage, industry = found
+            points = weight * (mentions if mentions < cap else cap) * age
+            stats = held.get(name)
+            if stats is None:
+                if len(held) >= self._max_signals:
+                    self._forget_weakest_signal(profile)
+                held[name] = SignalStats(mentions if mentions < _MAX_COUNT else _MAX_COUNT, points,
+                                         t if t > 0.0 else 0.0)
+            else:
+                count = stats.count + mentions
+                stats.count = count if count < _MAX_COUNT else _MAX_COUNT
+                stats.points += points
+                if t > stats.last:
+                    stats.last = t
+                stats.text = stats.line = ""
+            if stage is not None:
+                stages[stage] += points
+            if industry:
+                _add_evidence(profile.industries, industry, points)
             gained += points
         if event.language != "und":
             profile.language = event.language  # what the lead speaks beats what it reads
         return gained
 
-    def _new_signal(self, profile: LeadProfile, name: str) -> SignalStats:
-        if len(profile.signals) >= self.scoring.max_signals:
-            weakest = min(profile.signals, key=lambda n: profile.signals[n].points)
-            profile.spill += profile.signals.pop(weakest).points
-        stats = profile.signals[name] = SignalStats()
-        return stats
+    @staticmethod
+    def _forget_weakest_signal(profile: LeadProfile) -> None:
+        """Drop the first of the signals with the least points; its points go to the spill."""
+        held = profile.signals
+        entries = iter(held.items())
+        weakest, stats = next(entries)
+        least = stats.points
+        for name, stats in entries:
+            if stats.points < least:
+                weakest, least = name, stats.points
+        profile.spill += held.pop(weakest).points
 
-    def _pos(self, profile: LeadProfile, event: PosRow, t: float, age: float) -> float:
+    def _pos(self, profile: LeadProfile, event: PosRow, age: float) -> float:
         if event.customer_id is None:
             return 0.0  # an anonymous purchase says nothing about this lead
-        points = self.scoring.weights.pos_purchase * age
+        points = self._pos_purchase * age
         profile.purchases = min(profile.purchases + 1, _MAX_COUNT)
         profile.purchase_points += points
-        profile.stages[_STAGE["purchase"]] += points
+        profile.stages[_PURCHASE] += points
         return points
 
     # ---- reading -----------------------------------------------------------------------------
 
     def _score(self, raw: float) -> float:
-        return 100.0 * (1.0 - math.exp(-raw / self.scoring.scale))
+        return 100.0 * (1.0 - math.exp(-raw / self._scale))
 
     def assess(self, profile: LeadProfile, now: datetime) -> Intent:
         """The lead's intent at `now`, and whether routing should fire."""
-        policy = self.scoring
         t = now.timestamp()
         dt = t - profile.last
         raw = profile.total
-        score = self._score(raw * 2.0 ** (-dt / self._half_life) if dt > 0 else raw)
-        if self._faded(profile, score, t):
-            self._rearm(profile, max(t, profile.last))
-        fired = self._fired_trigger(profile) if profile.armed else None
-        if fired is not None:
-            trigger: str | None = fired.name
+        if dt > 0:
+            score = 100.0 * (1.0 - math.exp(-(raw * 2.0 ** (-dt / self._half_life)) / self._scale))
+            recent = profile.recent * 2.0 ** (-dt / self._recent_half_life)
         else:
-            trigger = "threshold" if profile.armed and score >= policy.threshold else None
-        priority: Priority = "p1" if score >= policy.priority.p1 else "p2" if score >= policy.priority.p2 else "p3"
-        if fired is not None and fired.priority is not None:
-            priority = min(priority, fired.priority)  # "p1" < "p2" < "p3"
+            score = 100.0 * (1.0 - math.exp(-raw / self._scale))
+            recent = profile.recent
+        if not profile.armed and self._faded(profile, score, t):
+            self._rearm(profile, max(t, profile.last))
+        trigger: str | None = None
+        priority: Priority = "p1" if score >= self._p1 else "p2" if score >= self._p2 else "p3"
+        if profile.armed:
+            # Only activity since re-arming counts, or a re-armed lead would fire on the very
+            # behaviour it was already routed for, or on what it did while disarmed.
+            since = profile.armed_at if profile.armed_at is not None else -math.inf
+            for pattern in self._triggers:
+                if pattern.holds(profile, since):
+                    trigger = pattern.name
+                    if pattern.priority is not None:
+                        priority = min(priority, pattern.priority)  # "p1" < "p2" < "p3"
+                    break
+            else:
+                if score >= self._threshold:
+                    trigger = "threshold"
         stages = profile.stages
         best = stages.index(max(stages))
         return Intent(
             score=score,
             stage=STAGES[best] if stages[best] > 0 else "awareness",
-            intensity=self._intensity(profile.recent * 2.0 ** (-dt / self._recent_half_life) if dt > 0
-                                      else profile.recent),
+            intensity="high" if recent >= self._high else "medium" if recent >= self._medium else "low",
             industry=_strongest(profile.industries),
             product=_strongest(profile.products),
             language=profile.language,
@@ -441,15 +545,11 @@ class IntentModel:
             trigger=trigger,
         )
 
-    def _intensity(self, recent: float) -> Intensity:
-        bands = self.scoring.intensity
-        return "high" if recent >= bands.high else "medium" if recent >= bands.medium else "low"
-
     def _faded(self, profile: LeadProfile, score: float, t: float) -> bool:
         """A routed lead's interest has faded: its score is under rearm_below and at least one
         half-life has passed since routing. The second condition matters for leads routed by a
         trigger pattern at a score already under rearm_below: they would re-arm at once."""
-        if profile.armed or score >= self.scoring.rearm_below:
+        if profile.armed or score >= self._rearm_below:
             return False
         return profile.routed_at is None or t - profile.routed_at >= self._half_life
 
@@ -458,53 +558,70 @@ class IntentModel:
         profile.armed = True
         profile.armed_at = t
 
-    def _fired_trigger(self, profile: LeadProfile) -> _Trigger | None:
-        # Only activity since re-arming counts, or a re-armed lead would fire on the very
-        # behaviour it was already routed for, or on what it did while disarmed.
-        since = profile.armed_at if profile.armed_at is not None else -math.inf
-        for trigger in self._triggers:
-            if trigger.holds(profile, since):
-                return trigger
-        return None
-
     def _explain(self, profile: LeadProfile, score: float, raw: float) -> list[str]:
-        """The strongest contributions, in score points (all of them add up to the score)."""
+        """The strongest contributions, in score points (all of them add up to the score).
+
+        Only parts worth at least one point after rounding are sorted, at most five are
+        formatted, and their text without the share is cached on the part until it changes."""
         if raw <= 0:
             return []
-        parts: list[tuple[float, ContentStats | str]] = [(c.points, c) for c in profile.contents]
-        parts += [(s.points, name) for name, s in profile.signals.items()]
+        per_point = score / raw
+        # round(x) >= 1 exactly when x > 0.5 (round half to even), and share grows with points:
+        # the parts kept are the ones the full sorted list would show before its first "+0".
+        parts: list[tuple[float, ContentStats | str]] = [
+            (c.points, c) for c in profile.contents if c.points * per_point > 0.5]
+        signals = profile.signals
+        for name, s in signals.items():
+            if s.points * per_point > 0.5:
+                parts.append((s.points, name))
         for points, part in ((profile.form_points, _FORMS), (profile.call_points, _CALLS),
                              (profile.purchase_points, _PURCHASES), (profile.spill, _SPILL)):
-            if points:  # mostly absent: keep them out of the sort
+            if points * per_point > 0.5:
                 parts.append((points, part))
-        parts.sort(key=itemgetter(0), reverse=True)
-        per_point = score / raw
+        if len(parts) > 1:
+            parts.sort(key=_POINTS, reverse=True)
         lines = []
-        for points, part in parts[:_TOP_SIGNALS]:  # only these are formatted
+        for points, part in parts[:_TOP_SIGNALS]:
             share = round(points * per_point)
-            if share < 1:
-                break
-            lines.append("%s (+%d)" % (self._describe(profile, part), share))
+            if part.__class__ is str:
+                if part[0] == "#":
+                    lines.append("%s (+%d)" % (self._describe(profile, part), share))
+                    continue
+                name, part = part, signals[part]
+                if not part.text:
+                    self._signal_text(name, part)
+            elif not part.text:
+                self._content_text(part)
+            if part.shown != share or not part.line:
+                part.line, part.shown = "%s (+%d)" % (part.text, share), share
+            lines.append(part.line)
         return lines
 
-    def _describe(self, profile: LeadProfile, part: ContentStats | str) -> str:
-        if isinstance(part, ContentStats):
-            entry = self._content.by_id.get(part.key)
-            title = entry.title if entry else "an uncatalogued page"
-            if not part.views:
-                return f"downloaded {title}"
+    def _content_text(self, part: ContentStats) -> str:
+        page = self._content.by_id.get(part.key)
+        title = page.title if page else "an uncatalogued page"
+        if not part.views:
+            text = f"downloaded {title}"
+        else:
             text = f"viewed {title} {part.views}x, {part.dwell:.0f} s"
-            return f"{text}, downloaded" if part.downloaded else text
+            if part.downloaded:
+                text += ", downloaded"
+        part.text = text
+        return text
+
+    def _signal_text(self, name: str, stats: SignalStats) -> str:
+        signal = self._signals.get(name)
+        stats.text = text = f"{signal.label if signal else name} {stats.count}x on calls"
+        return text
+
+    def _describe(self, profile: LeadProfile, part: str) -> str:
         if part == _FORMS:
             return "submitted a form" if profile.forms == 1 else f"submitted {profile.forms} forms"
         if part == _CALLS:
             return f"talked {profile.call_seconds / 60:.0f} min on calls"
         if part == _PURCHASES:
             return f"bought in store {profile.purchases}x"
-        if part == _SPILL:
-            return "earlier activity"
-        signal = self._signals.get(part)
-        return f"{signal.label if signal else part} {profile.signals[part].count}x on calls"
+        return "earlier activity"
 
     # ---- lifecycle ---------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from config.policy_files import load_roster
 
@@ -68,11 +68,12 @@ class LeadRouter:
         self.rep_ids = [rep.id for rep in self.matcher.reps]
         self.team: TeamState = self.matcher.new_state(self.stats.capability(self.rep_ids, datetime.now(timezone.utc)))
 
-    def on_event(self, lead_id: str, event: InboundEvent, profile: LeadProfile | None,
-                 now: datetime) -> tuple[LeadProfile, Routing | None]:
-        """Update the profile; route when the intent says so (threshold or trigger, with hysteresis)."""
+    def on_event(self, lead_id: str, event: InboundEvent, profile: LeadProfile | None, now: datetime,
+                 signals: Mapping[str, int] | None = None) -> tuple[LeadProfile, Routing | None]:
+        """Update the profile; route when the intent says so (threshold or trigger, with hysteresis).
+        `signals`: a call's phrase counts when already found (at ingest); else found here."""
         started = time.perf_counter()
-        profile = self.intent.update(profile, event)
+        profile = self.intent.update(profile, event, signals)
         intent = self.intent.assess(profile, event.ts)
         if intent.trigger is None:
             return profile, None

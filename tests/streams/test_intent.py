@@ -198,3 +198,23 @@ def test_any_sequence_keeps_the_score_in_range_and_the_profile_small(events: lis
         assert math.isclose(profile.raw(), profile.recount(), rel_tol=1e-9, abs_tol=1e-9)  # running total
         if routed and intent.trigger:
             MODEL.mark_routed(profile, event.ts)
+
+
+def test_update_with_pre_extracted_signals_gives_the_same_profile_as_without() -> None:
+    texts = ["我们是整车厂，想要一个报价，预算已经批了", "free trial next month? Voltix quoted a price, 医院 OEM",
+             "nothing to see here", "报价 price budget 预算 OEM 医院 Voltix trial 合同 本季度 school 工厂"]
+    events = deep_read() + [CallTranscript.model_validate(call(text=text, ts=T0 + timedelta(minutes=20 + i)))
+                            for i, text in enumerate(texts * 3)]
+    inline = pre = None
+    for event in events:
+        inline = MODEL.update(inline, event)
+        signals = MODEL.signals_of(event) if isinstance(event, CallTranscript) else None
+        pre = MODEL.update(pre, event, signals)
+        assert pre.to_bytes() == inline.to_bytes() and pre == inline
+        assert MODEL.assess(pre, event.ts) == MODEL.assess(inline, event.ts)
+    assert inline is not None and len(inline.signals) == MODEL.scoring.max_signals  # some were forgotten
+    assert MODEL.signals_of(CallTranscript.model_validate(call(text=texts[0], ts=T0))) == {
+        "industry-automotive": 1, "price": 1, "budget": 1}
+    # Names the lexicon does not know (reloaded since the analysis) are ignored.
+    unknown = MODEL.update(None, CallTranscript.model_validate(call(text="", ts=T0)), {"no-such-signal": 2})
+    assert unknown.signals == {}
