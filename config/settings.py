@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path(".leadflow"), description="worker state (Faust data, RocksDB tables)")
 
     sla_check_seconds: float = Field(1.0, gt=0, description="how often open SLAs are checked")
+    profile_sweep_seconds: float = Field(600.0, gt=0, description="how often idle lead profiles are looked for")
 
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(9464, ge=0, description="Prometheus endpoint of the worker; 0 disables it")

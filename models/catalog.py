@@ -14,7 +14,7 @@ from models.events import CallTranscript, ExternalSignal, PosRow, WebEvent
 from models.records import (
     AcceptedEvent, Alert, DeadLetter, RegionMetric, RosterUpdate, RoutedLead, ScoredLead, SlaBreach,
 )
-from models.routing import RepOutcome, SlaDue
+from models.routing import LeadTimer, RepOutcome
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("leads.scored", ScoredLead),
     TopicSpec("leads.routed", RoutedLead),
     TopicSpec("leads.sla", SlaBreach),
-    TopicSpec("leads.timers", SlaDue, public=False),
+    TopicSpec("leads.timers", LeadTimer, public=False),
     TopicSpec("reps.roster", RosterUpdate, compacted=True),
     TopicSpec("reps.outcomes", RepOutcome),
     TopicSpec("region.metrics", RegionMetric),

@@ -66,8 +66,10 @@ class RepOutcome(Contract):
     ts: UtcDatetime
 
 
-class SlaDue(Contract):
-    """Internal timer message: the SLA of `routing_id` may have passed; the lead's owner checks."""
+class LeadTimer(Contract):
+    """Internal timer message to the partition that owns a lead, which checks and acts:
+    "sla": the SLA of `routing_id` may have passed; "expire": the lead may have been idle too long."""
 
     lead_id: str
-    routing_id: str
+    kind: Literal["sla", "expire"]
+    routing_id: str = ""

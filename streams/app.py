@@ -18,7 +18,7 @@ from models.base import utc_now
 from models.catalog import SOURCE_TOPICS, spec
 from models.events import EVENT_MODELS, CallTranscript
 from models.records import AcceptedEvent, RosterUpdate
-from models.routing import RepOutcome, SlaDue
+from models.routing import LeadTimer, RepOutcome
 from sinks.backends import open_backend
 from sinks.history import recent_outcomes
 from streams import metrics
@@ -169,7 +169,19 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
             metrics.SLA_ACCEPTED.inc()
 
     async def on_timer(value: bytes) -> None:
-        due = SlaDue.model_validate_json(value)
+        timer = LeadTimer.model_validate_json(value)
+        if timer.kind == "expire":
+            await on_expiry(timer)
+        else:
+            await on_sla_due(timer)
+
+    async def on_expiry(timer: LeadTimer) -> None:
+        stored = profiles.get(timer.lead_id)
+        if stored and router.intent.is_expired(load_profile(stored), utc_now()) and not slas.get(timer.lead_id):
+            del profiles[timer.lead_id]  # a tombstone: the changelog forgets the lead too
+            metrics.PROFILES_EXPIRED.inc()
+
+    async def on_sla_due(due: LeadTimer) -> None:
         pending, profile = open_sla_of(due.lead_id), profiles.get(due.lead_id)
         if pending is None or pending.routing_id != due.routing_id or profile is None:
             return  # accepted or re-routed meanwhile
@@ -207,10 +219,20 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
             pending = PendingSla.from_json(stored)
             if pending.is_due(now) and clock - signalled.get(pending.routing_id, -1e9) > 10:
                 signalled[pending.routing_id] = clock
-                due = SlaDue(lead_id=lead_id, routing_id=pending.routing_id)
-                await outputs["leads.timers"].send(key=lead_id.encode(), value=due.model_dump_json().encode())
+                await send_timer(LeadTimer(lead_id=lead_id, kind="sla", routing_id=pending.routing_id))
         for routing in [r for r, at in signalled.items() if clock - at > 60]:
             del signalled[routing]
+
+    @app.timer(interval=settings.profile_sweep_seconds)
+    async def sweep_profiles() -> None:
+        """Ask the owner of each idle lead to forget it: state stays bounded by the active leads."""
+        now = utc_now()
+        for lead_id, stored in list(profiles.items()):
+            if router.intent.is_expired(load_profile(stored), now):
+                await send_timer(LeadTimer(lead_id=lead_id, kind="expire"))
+
+    async def send_timer(timer: LeadTimer) -> None:
+        await outputs["leads.timers"].send(key=timer.lead_id.encode(), value=timer.model_dump_json().encode())
 
     async def _send_dead_letter(message: Any, source: str, reason: Any, detail: str) -> None:
         letter = dead_letter(message.topic, message.partition, message.offset, message.value, reason, detail, utc_now())

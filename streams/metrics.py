@@ -21,3 +21,4 @@ SINK_ERRORS = Counter("leadflow_sink_errors_total", "Failed ClickHouse inserts (
 SINK_UNREADABLE = Counter("leadflow_sink_unreadable_total", "Messages the sink could not decode, by topic", ["topic"])
 SINK_BACKLOG = Gauge("leadflow_sink_backlog_messages", "Messages on the sink's topics not yet stored")
 ROSTER_REPS = Gauge("leadflow_roster_active_reps", "Active reps the router matches against")
+PROFILES_EXPIRED = Counter("leadflow_profiles_expired_total", "Lead profiles forgotten after the idle period")

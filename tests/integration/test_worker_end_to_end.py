@@ -42,8 +42,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def white_paper_reads(visitor: str, start: datetime) -> list[tuple[str, dict[str, Any]]]:
-    """The case from the issue: three reads of the HV-connector white paper, 232 s in all, then the PDF."""
+def white_paper_reads(visitor: str, end: datetime) -> list[tuple[str, dict[str, Any]]]:
+    """The case from the issue: three reads of the HV-connector white paper, 232 s in all, then the
+    PDF, the download at `end`."""
+    start = end - timedelta(seconds=70)
     reads = [("web", web(kind="page_view", visitor_id=visitor, content_id="wp-hv-connector",
                          url="https://example.test/whitepapers/hv-connector", dwell_seconds=dwell,
                          ts=(start + timedelta(seconds=20 * i)).isoformat())) for i, dwell in enumerate((70, 80, 82))]
@@ -263,16 +265,21 @@ def test_worker_ingests_routes_dead_letters_and_stores_everything(
     assert worker.wait(timeout=30) == 0
 
 
-@pytest.fixture
-def short_sla_policies(tmp_path: Path) -> Path:
-    """The shipped policies with the automotive pack's p1 SLA cut to 3 seconds."""
+def edited_policies(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    """A copy of the shipped policies with one edit."""
     policies = tmp_path / "policies"
     shutil.copytree(POLICY_DIR, policies, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    pack = policies / "packs" / "automotive.yaml"
-    text = pack.read_text(encoding="utf-8")
-    assert "p1: 5," in text
-    pack.write_text(text.replace("p1: 5,", "p1: 0.05,"), encoding="utf-8")
+    path = policies / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
     return policies
+
+
+@pytest.fixture
+def short_sla_policies(tmp_path: Path) -> Path:
+    """The automotive pack's p1 SLA cut to 3 seconds."""
+    return edited_policies(tmp_path, "packs/automotive.yaml", "p1: 5,", "p1: 0.05,")
 
 
 def test_white_paper_lead_routes_to_the_expert_and_an_unaccepted_sla_reroutes(
@@ -344,4 +351,29 @@ def test_a_pushed_roster_reaches_the_running_worker_and_deals_feed_reps_profile(
         profile = json.loads(leadflow(worker_env, "reps", "profile", "--json"))
         assert [(row["rep_id"], row["deals"], row["best_industry"]) for row in profile] == [
             ("auto-second", 4, "automotive")]
+        assert worker.poll() is None
+
+
+def test_an_idle_lead_is_forgotten_and_routed_afresh_when_it_returns(
+    worker_env: dict[str, str], kafka_bootstrap: str, run_id: str, tmp_path: Path,
+) -> None:
+    policies = edited_policies(tmp_path, "scoring.yaml", "idle_expiry_days: 30", "idle_expiry_days: 0.00005")
+    worker_env |= {"LEADFLOW_POLICY_DIR": str(policies), "LEADFLOW_PROFILE_SWEEP_SECONDS": "0.5"}
+    prefix = f"{run_id}."
+    with running_worker(worker_env, tmp_path) as worker:
+        produce(kafka_bootstrap, prefix,
+                [(s, encoded(p)) for s, p in white_paper_reads("returning", datetime.now(timezone.utc))])
+        first = RoutedLead.model_validate_json(read_topic(kafka_bootstrap, prefix + "leads.routed", 1)[0])
+        produce_outcome(kafka_bootstrap, prefix, RepOutcome(
+            outcome_id="acc", routing_id=first.routing_id, lead_id=first.lead_id, rep_id=first.rep_id or "",
+            kind="accepted", ts=datetime.now(timezone.utc)))
+        # Idle for the (4-second) idle period: the worker forgets the profile ...
+        poll_until(lambda: metric_values(worker_env["LEADFLOW_METRICS_PORT"]).get("leadflow_profiles_expired_total"),
+                   lambda expired: expired == 1, 30, "the idle profile to be forgotten")
+        # ... so a new deep read is a new story, routed again despite the earlier hysteresis.
+        produce(kafka_bootstrap, prefix,
+                [(s, encoded(p)) for s, p in white_paper_reads("returning", datetime.now(timezone.utc))])
+        routed = [RoutedLead.model_validate_json(v) for v in read_topic(kafka_bootstrap, prefix + "leads.routed", 2)]
+        assert [r.lead_id for r in routed] == [first.lead_id] * 2
+        assert routed[1].routing_id != first.routing_id and routed[1].attempt == 1
         assert worker.poll() is None
