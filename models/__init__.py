@@ -3,7 +3,8 @@
 from models.base import SCHEMA_VERSION, stable_id
 from models.catalog import SOURCE_TOPICS, TOPICS, TopicSpec
 from models.events import EVENT_MODELS, CallTranscript, Event, ExternalSignal, PosRow, WebEvent
-from models.records import AcceptedEvent, Alert, DeadLetter, RegionMetric, RoutedLead, ScoredLead
+from models.alerts import Alert
+from models.records import AcceptedEvent, DeadLetter, RegionMetric, RoutedLead, ScoredLead
 from models.reps import Rep, Roster
 
 __all__ = [

@@ -15,7 +15,7 @@ from typing import Annotated, Literal, TypeAlias, Union
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.events import Event, Source
-from models.records import Severity
+from models.alerts import Severity
 
 ANY_REGION = "any"  # a comparison / rule scope meaning "each region on its own"
 SEVERITIES: tuple[Severity, ...] = ("red", "orange", "yellow", "blue")

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from models.events import CallTranscript, ExternalSignal, PosRow, WebEvent
+from models.alerts import Alert, AlertAck, Escalation, Silence
 from models.records import (
-    AcceptedEvent, Alert, DeadLetter, RegionMetric, RosterUpdate, RoutedLead, ScoredLead, SlaBreach,
+    AcceptedEvent, DeadLetter, MetricIncrement, RegionMetric, RosterUpdate, RoutedLead, RulesDocument, ScoredLead,
+    SlaBreach,
 )
 from models.routing import LeadTimer, RepOutcome
 
@@ -41,7 +43,12 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("reps.roster", RosterUpdate, compacted=True),
     TopicSpec("reps.outcomes", RepOutcome),
     TopicSpec("region.metrics", RegionMetric),
+    TopicSpec("region.increments", MetricIncrement, public=False),
     TopicSpec("alerts", Alert),
+    TopicSpec("alerts.escalations", Escalation),
+    TopicSpec("alerts.acks", AlertAck),
+    TopicSpec("alerts.silences", Silence, compacted=True),
+    TopicSpec("config.rules", RulesDocument, compacted=True),
     TopicSpec("deadletter", DeadLetter, max_message_bytes=8 * 1024 * 1024),
 )
 

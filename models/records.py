@@ -11,8 +11,6 @@ from models.events import Source
 from models.reps import Rep
 from models.routing import ContentPack, Intensity, Priority, RunnerUp, Stage
 
-Severity: TypeAlias = Literal["red", "orange", "yellow", "blue"]
-AlertState: TypeAlias = Literal["pending", "firing", "resolved"]
 DeadLetterReason: TypeAlias = Literal[
     "oversized", "malformed_json", "missing_field", "wrong_type", "invalid_value", "internal_error"
 ]
@@ -95,19 +93,6 @@ class RegionMetric(Contract):
     value: float
 
 
-class Alert(Contract):
-    alert_id: str
-    rule: str
-    region: str
-    severity: Severity
-    state: AlertState
-    value: float
-    baseline: float | None = None
-    message: str
-    starts_at: UtcDatetime
-    updated_at: UtcDatetime
-
-
 class DeadLetter(Contract):
     """An inbound message that could not be processed, kept whole with the reason."""
 
@@ -125,3 +110,19 @@ class RosterUpdate(Contract):
     """A rep's current profile on the compacted `reps.roster` topic, keyed by rep id."""
 
     rep: Rep
+
+
+class RulesDocument(Contract):
+    """A whole alert-rules file on the compacted `config.rules` topic (one key: the set's name).
+    Workers validate it on arrival and swap only a valid set in."""
+
+    name: str
+    text: str  # the YAML, as written by its authors
+    pushed_at: UtcDatetime
+
+
+class MetricIncrement(Contract):
+    """Internal: what events add to the regional metrics, on their way to the aggregates."""
+
+    increments: list[tuple[str, str, float]]  # (region, metric, amount)
+    ts: UtcDatetime

@@ -9,9 +9,13 @@ from typing import Any, Callable
 from pydantic import BaseModel
 
 from models.events import EVENT_MODELS
-from models.records import AcceptedEvent, DeadLetter, RoutedLead, SlaBreach
+from models.alerts import Alert, Escalation
+from models.base import stable_id
+from models.records import AcceptedEvent, DeadLetter, RegionMetric, RoutedLead, SlaBreach
 from models.routing import RepOutcome
-from sinks.tables import DEAD_LETTERS, EVENT_TABLES, LEADS_ROUTED, REP_OUTCOMES, SLA_BREACHES, Table
+from sinks.tables import (
+    ALERTS, DEAD_LETTERS, ESCALATIONS, EVENT_TABLES, LEADS_ROUTED, REGION_METRICS, REP_OUTCOMES, SLA_BREACHES, Table,
+)
 
 Row = tuple[str, tuple[Any, ...]]
 
@@ -36,6 +40,18 @@ def routed_lead_row(value: bytes) -> Row:
     return LEADS_ROUTED.name, LEADS_ROUTED.row(fields)
 
 
+def alert_row(value: bytes) -> Row:
+    alert = Alert.model_validate_json(value)
+    fields = {
+        **alert.model_dump(),
+        "record_id": stable_id("alert-record", alert.alert_id, alert.state),
+        "values_json": json.dumps(alert.values, ensure_ascii=False),
+        "baselines_json": json.dumps(alert.baselines, ensure_ascii=False),
+        "context_json": json.dumps([move.model_dump() for move in alert.context], ensure_ascii=False),
+    }
+    return ALERTS.name, ALERTS.row(fields)
+
+
 def model_row(table: Table, model: type[BaseModel]) -> Callable[[bytes], Row]:
     """Decoder for records whose fields map one to one onto the table's columns."""
     def decode(value: bytes) -> Row:
@@ -56,5 +72,8 @@ ROW_DECODERS: dict[str, Callable[[bytes], Row]] = {
     "leads.routed": routed_lead_row,
     "leads.sla": model_row(SLA_BREACHES, SlaBreach),
     "reps.outcomes": model_row(REP_OUTCOMES, RepOutcome),
+    "alerts": alert_row,
+    "alerts.escalations": model_row(ESCALATIONS, Escalation),
+    "region.metrics": model_row(REGION_METRICS, RegionMetric),
     "deadletter": dead_letter_row,
 }

@@ -43,6 +43,8 @@ def _coerce(type_: str, value: Any) -> Any:
         return _ZERO[type_]
     if type_ == "DateTime" and isinstance(value, datetime):
         return value.replace(microsecond=0)
+    if isinstance(value, bool):
+        return int(value)  # UInt8 flags; JSON true would not parse as a number
     return value
 
 
@@ -50,6 +52,7 @@ _ZERO: dict[str, Any] = {
     "String": "",
     "Float64": 0.0,
     "Int64": 0,
+    "UInt8": 0,
     "UInt16": 0,
     "UInt32": 0,
     "UInt64": 0,
@@ -119,10 +122,36 @@ DEAD_LETTERS = Table(
     "dead_letter_id", "ts",
 )
 
+ALERTS = Table(
+    "alerts",
+    (("record_id", "String"), ("schema_version", "UInt16"), ("alert_id", "String"), ("rule", "String"),
+     ("group", "String"), ("region", "String"), ("severity", "String"), ("state", "String"),
+     ("starts_at", "DateTime"), ("fired_at", "DateTime"), ("resolved_at", "DateTime"), ("updated_at", "DateTime"),
+     ("values_json", "String"), ("baselines_json", "String"), ("context_json", "String"), ("message", "String"),
+     ("acknowledged_by", "String"), ("acknowledged_at", "DateTime"), ("silenced", "UInt8"),
+     ("inhibited_by", "String"), ("respond_by", "DateTime"), ("notify", "UInt8")),
+    "record_id", "starts_at",  # one row per alert and state: the alert's timeline
+)
+ESCALATIONS = Table(
+    "alert_escalations",
+    (("escalation_id", "String"), ("schema_version", "UInt16"), ("alert_id", "String"), ("rule", "String"),
+     ("group", "String"), ("region", "String"), ("severity", "String"), ("respond_by", "DateTime"),
+     ("escalated_at", "DateTime"), ("message", "String")),
+    "escalation_id", "escalated_at",
+)
+REGION_METRICS = Table(
+    "region_metrics",
+    (("metric_id", "String"), ("schema_version", "UInt16"), ("region", "String"), ("metric", "String"),
+     ("window", "String"), ("window_start", "DateTime"), ("value", "Float64")),
+    "metric_id", "window_start",
+)
+
 EVENT_TABLES: dict[str, Table] = {
     "web": EVENTS_WEB,
     "call": EVENTS_CALLS,
     "pos": EVENTS_POS,
     "signal": EVENTS_SIGNALS,
 }
-ALL_TABLES: tuple[Table, ...] = (*EVENT_TABLES.values(), LEADS_ROUTED, SLA_BREACHES, REP_OUTCOMES, DEAD_LETTERS)
+ALL_TABLES: tuple[Table, ...] = (
+    *EVENT_TABLES.values(), LEADS_ROUTED, SLA_BREACHES, REP_OUTCOMES, ALERTS, ESCALATIONS, REGION_METRICS, DEAD_LETTERS,
+)

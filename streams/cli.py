@@ -137,6 +137,37 @@ def cmd_reps_profile(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rules_check(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.rules import check_rules_file
+
+    problems = check_rules_file(args.file, settings.policy_dir / "metrics.yaml")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{args.file}: {len(problems)} problem(s); nothing changed", file=sys.stderr)
+        return 1
+    print(f"{args.file}: valid")
+    return 0
+
+
+def cmd_rules_push(settings: Settings, args: argparse.Namespace) -> int:
+    from kafka import KafkaProducer
+
+    from models.base import utc_now
+    from models.records import RulesDocument
+
+    if cmd_rules_check(settings, args):
+        return 1  # an invalid set never leaves this machine
+    document = RulesDocument(name=args.name, text=args.file.read_text(encoding="utf-8"), pushed_at=utc_now())
+    producer = KafkaProducer(**settings.kafka_python_options())
+    topic = settings.topic("config.rules")
+    producer.send(topic, key=args.name.encode(), value=document.model_dump_json().encode())
+    producer.flush(timeout=30)
+    producer.close()
+    print(f"published rule set {args.name!r} to {topic}; workers switch to it within seconds")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="leadflow",
@@ -171,6 +202,18 @@ def build_parser() -> argparse.ArgumentParser:
                               "history in ClickHouse (rep_outcomes)")
     profile.add_argument("--json", action="store_true", help="print JSON instead of a table")
     profile.set_defaults(run=cmd_reps_profile)
+
+    rules = commands.add_parser("rules", help="alert rules in English or Chinese").add_subparsers(
+        dest="action", required=True)
+    check = rules.add_parser("check", help="validate a rules file: exit 0 when every rule is valid, "
+                             "1 with each problem's line, column and a suggestion otherwise")
+    check.add_argument("file", type=Path, metavar="FILE")
+    check.set_defaults(run=cmd_rules_check)
+    push_rules = rules.add_parser("push", help="check a rules file, then publish it to the compacted config.rules "
+                                  "topic; running workers swap to it atomically")
+    push_rules.add_argument("file", type=Path, metavar="FILE")
+    push_rules.add_argument("--name", default="default", help="the rule set's key on the topic (default: default)")
+    push_rules.set_defaults(run=cmd_rules_push)
 
     bench = commands.add_parser("bench", help="benchmarks that print figures as JSON")
     benches = bench.add_subparsers(dest="bench", required=True)

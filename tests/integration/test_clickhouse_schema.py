@@ -11,7 +11,8 @@ from typing import Iterator
 import pytest
 
 from models.events import EVENT_MODELS
-from models.records import DeadLetter, RoutedLead, SlaBreach
+from models.alerts import Alert, Escalation, MetricMove
+from models.records import DeadLetter, RegionMetric, RoutedLead, SlaBreach
 from models.routing import ContentPack, RepOutcome, RunnerUp
 from sinks.backends import Backend, open_backend
 from sinks.migrations import MIGRATIONS, migrate
@@ -62,6 +63,17 @@ def _messages() -> list[tuple[str, bytes]]:
     outcome = RepOutcome(outcome_id="o-1", routing_id="r-1", lead_id="lead-1", rep_id="rep-001", kind="won",
                          industry="automotive", product="hv-connector", amount=125000.0, ts=NOW)
     messages.append(("reps.outcomes", outcome.model_dump_json().encode()))
+    alert = Alert(alert_id="a-1", rule="north-sales-drop", group="north-sales-drop", region="North",
+                  severity="orange", state="firing", starts_at=NOW, fired_at=NOW, updated_at=NOW,
+                  values={"sales@North": 90.0}, baselines={"sales@North": 120.0},
+                  context=[MetricMove(metric="orders", value=3, baseline=9, change_pct=-66.7)],
+                  message="orange: sales in North -25% week over week", silenced=False, notify=True)
+    messages.append(("alerts", alert.model_dump_json().encode()))
+    escalation = Escalation(escalation_id="e-1", alert_id="a-1", rule="north-sales-drop", group="north-sales-drop",
+                            region="North", severity="orange", respond_by=NOW, escalated_at=NOW, message="late")
+    messages.append(("alerts.escalations", escalation.model_dump_json().encode()))
+    metric = RegionMetric(metric_id="m-1", region="North", metric="sales", window="1m", window_start=NOW, value=9.5)
+    messages.append(("region.metrics", metric.model_dump_json().encode()))
     letter = DeadLetter(dead_letter_id="d-1", source_topic="events.pos", partition=1, offset=99,
                         reason="malformed_json", detail="Expecting value", raw=b"\xff{oops", ts=NOW)
     messages.append(("deadletter", letter.model_dump_json().encode()))
@@ -91,5 +103,9 @@ def test_every_record_type_round_trips_and_repeats_are_counted_once(backend: Bac
     assert (next_rep, kind, amount) == ("", "won", 125000.0)
     (text,), = backend.query(f"SELECT text FROM {db}.events_calls FINAL")
     assert text == PAYLOADS["call"]()["text"]
+    (state, notify, context, escalated), = backend.query(
+        f"SELECT a.state, a.notify, a.context_json, e.escalation_id FROM {db}.alerts AS a FINAL "
+        f"ANY INNER JOIN (SELECT alert_id, escalation_id FROM {db}.alert_escalations FINAL) AS e USING alert_id")
+    assert (state, notify, json.loads(context)[0]["metric"], escalated) == ("firing", 1, "orders", "e-1")
     (raw,), = backend.query(f"SELECT raw_base64 FROM {db}.dead_letters FINAL")
     assert base64.b64decode(raw) == b"\xff{oops"
