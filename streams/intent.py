@@ -2,9 +2,11 @@
 
 Pure: no Kafka, no Faust, no I/O except `IntentModel.from_config`, which reads the policies.
 
-Decay is lazy. Every decayed value in a profile is stored as of one moment, `last` (the newest
-event seen); a newer event first scales them all by 2**(-dt/half_life). A late event never
-decays anything backwards: its own points are discounted by its age instead.
+Decay is lazy. Every decayed value in a profile is stored in units of `unit`: its value as of
+`last` (the newest event seen) is the stored number / `unit`. A newer event only multiplies `unit`
+by 2**(dt/half_life) and adds its points times `unit`, so decay costs the same whatever the profile
+holds; every ratio between decayed values (sort orders, shares of the score) is unaffected. A late
+event never decays anything backwards: its own points are discounted by its age instead.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ _TOP_SIGNALS = 5
 _FORMS, _CALLS, _PURCHASES, _SPILL = "#forms", "#calls", "#purchases", "#spill"
 _PURCHASE = _STAGE["purchase"]
 _POINTS = itemgetter(0)
+# Intent's own pydantic validator, without BaseModel.__init__'s Python wrapper around it: the
+# same checks and the same model, about 0.6 µs less per assessment.
+_new_intent = Intent.__pydantic_validator__.validate_python
+_REBASE = 2.0 ** 32  # `unit` past this (96 half-lives): stored values are rescaled to unit 1
 
 
 @dataclass(slots=True)
@@ -97,21 +103,40 @@ class LeadProfile:
     products: dict[str, float] = field(default_factory=dict)
     language: str | None = None
     region: str | None = None
-    # Running sum of every decayed points field above, kept by update() and decay() so reads
-    # need not add them up; not serialised, recomputed by from_bytes.
+    # Running sum of every decayed points field above, kept by update() so reads need not add
+    # them up; not serialised, recomputed by from_bytes.
     total: float = field(default=0.0, repr=False, compare=False)
+    # Decayed fields (all points fields above, `stages`, `industries`, `products`; not `recent`)
+    # are stored times `unit`: their value as of `last` is the stored number / unit. Not
+    # serialised: to_bytes writes values as of `last`, from_bytes reads them with unit 1.
+    unit: float = field(default=1.0, repr=False, compare=False)
+    # The keys of `contents`, in the same order, for a lookup in C; kept by the model.
+    content_keys: list[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.content_keys = [c.key for c in self.contents]
 
     def raw(self) -> float:
         """Raw points as of `last`."""
-        return self.total
+        return self.total / self.unit
 
     def recount(self) -> float:
-        """The sum `total` stands for, recomputed from the parts."""
+        """The sum `total` stands for (as of `last`, like raw()), recomputed from the parts."""
         return (self.spill + self.form_points + self.call_points + self.purchase_points
-                + sum(c.points for c in self.contents) + sum(s.points for s in self.signals.values()))
+                + sum(c.points for c in self.contents)
+                + sum(s.points for s in self.signals.values())) / self.unit
 
     def decay(self, factor: float, recent_factor: float) -> None:
+        """Decay every decayed value by `factor`, `recent` by `recent_factor`: O(1), via `unit`."""
         self.recent *= recent_factor
+        self.unit /= factor
+        if self.unit > _REBASE:
+            self.rebase()
+
+    def rebase(self) -> None:
+        """Store every decayed value as of `last` (unit 1); values as of `last` do not change."""
+        factor = 1.0 / self.unit
+        self.unit = 1.0
         self.total *= factor
         self.spill *= factor
         self.form_points *= factor
@@ -130,17 +155,18 @@ class LeadProfile:
             products[key] *= factor
 
     def to_bytes(self) -> bytes:
+        g = 1.0 / self.unit  # stored -> as of `last`
         data: dict[str, Any] = {
-            "t": round(self.last, 3), "a": int(self.armed), "i": _r(self.recent), "s": _r(self.spill),
-            "f": [self.forms, _r(self.form_points), round(self.form_last, 3)],
-            "c": [round(self.call_seconds, 1), _r(self.call_points)],
-            "p": [self.purchases, _r(self.purchase_points)],
-            "C": [[c.key, c.stage, c.product, c.views, round(c.dwell, 1), int(c.downloaded), _r(c.points),
+            "t": round(self.last, 3), "a": int(self.armed), "i": _r(self.recent), "s": _r(self.spill * g),
+            "f": [self.forms, _r(self.form_points * g), round(self.form_last, 3)],
+            "c": [round(self.call_seconds, 1), _r(self.call_points * g)],
+            "p": [self.purchases, _r(self.purchase_points * g)],
+            "C": [[c.key, c.stage, c.product, c.views, round(c.dwell, 1), int(c.downloaded), _r(c.points * g),
                    round(c.last, 3)] for c in self.contents],
-            "S": {name: [s.count, _r(s.points), round(s.last, 3)] for name, s in self.signals.items()},
-            "g": [_r(value) for value in self.stages],
-            "I": {key: _r(value) for key, value in self.industries.items()},
-            "P": {key: _r(value) for key, value in self.products.items()},
+            "S": {name: [s.count, _r(s.points * g), round(s.last, 3)] for name, s in self.signals.items()},
+            "g": [_r(value * g) for value in self.stages],
+            "I": {key: _r(value * g) for key, value in self.industries.items()},
+            "P": {key: _r(value * g) for key, value in self.products.items()},
         }
         optional = {"r": self.routed_at, "A": self.armed_at, "l": self.language, "R": self.region}
         data.update((key, value) for key, value in optional.items() if value is not None)
@@ -185,13 +211,6 @@ def _add_evidence(evidence: dict[str, float], key: str, value: float) -> None:
 def _unknown_trigger_signals(scoring: ScoringPolicy, lexicon: Lexicon) -> list[str]:
     known = {signal.name for signal in lexicon.signals}
     return [name for trigger in scoring.triggers for name in trigger.when.signals if name not in known]
-
-
-def _strongest(evidence: dict[str, float]) -> str | None:
-    if not evidence:
-        return None
-    key = max(evidence, key=evidence.__getitem__)
-    return key if evidence[key] > 0 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,9 +298,10 @@ class _Trigger:
                 return False
         if not self.needs_content:
             return True
+        stage, min_views, min_dwell, downloaded = self.stage, self.min_views, self.min_dwell, self.downloaded
         for c in profile.contents:
-            if (c.last >= since and (self.stage is None or c.stage == self.stage) and c.views >= self.min_views
-                    and c.dwell >= self.min_dwell and (c.downloaded or not self.downloaded)):
+            if ((stage is None or c.stage == stage) and c.views >= min_views and c.dwell >= min_dwell
+                    and (c.downloaded or not downloaded) and c.last >= since):
                 return True
         return False
 
@@ -299,6 +319,7 @@ class IntentModel:
         if unknown := _unknown_trigger_signals(scoring, lexicon):
             raise ValueError(f"trigger signal {unknown[0]!r} is not in the lexicon")
         self._signals = {signal.name: signal for signal in lexicon.signals}
+        self._labels = {signal.name: signal.label for signal in lexicon.signals}
         # name -> (points per mention, stage index or None, industry or None)
         self._signal_points = {signal.name: (signal.weight, _STAGE[signal.stage] if signal.stage else None,
                                              signal.industry) for signal in lexicon.signals}
@@ -360,15 +381,22 @@ class IntentModel:
             profile = LeadProfile(last=t)
         if not isinstance(event, (WebEvent, CallTranscript, PosRow)):
             return profile
-        # Bring the profile to time t; a late event's own points are discounted by its age instead.
+        # Bring the profile to time t (O(1): see `unit`); a late event's own points are
+        # discounted by its age instead. `age` below converts points at t to stored units.
         dt = t - profile.last
         if dt > 0:
-            profile.decay(2.0 ** (-dt / self._half_life), 2.0 ** (-dt / self._recent_half_life))
+            profile.recent *= 2.0 ** (-dt / self._recent_half_life)
             profile.last = t
-            age = recent_age = 1.0
+            unit = profile.unit * 2.0 ** (dt / self._half_life)
+            profile.unit = unit
+            if unit > _REBASE:
+                profile.rebase()
+                unit = 1.0
+            age, recent_age = unit, 1.0
         else:
-            age, recent_age = 2.0 ** (dt / self._half_life), 2.0 ** (dt / self._recent_half_life)
-        if not profile.armed and self._faded(profile, self._score(profile.total), t):
+            unit = profile.unit
+            age, recent_age = unit * 2.0 ** (dt / self._half_life), 2.0 ** (dt / self._recent_half_life)
+        if not profile.armed and self._faded(profile, self._score(profile.total / unit), t):
             self._rearm(profile, t)  # before this event's points: interest had faded
         if isinstance(event, WebEvent):
             gained = self._web(profile, event, t, age)
@@ -377,7 +405,7 @@ class IntentModel:
                                 self._matcher.count(event.text) if signals is None else signals)
         else:
             gained = self._pos(profile, event, age)
-        profile.recent += gained * recent_age
+        profile.recent += gained / unit * recent_age
         profile.total += gained  # every point gained went into exactly one decayed field
         if event.region:
             profile.region = event.region
@@ -424,19 +452,20 @@ class IntentModel:
         return points
 
     def _content_stats(self, profile: LeadProfile, key: str, page: _Page | None) -> ContentStats:
-        contents = profile.contents
-        for stats in contents:
-            if stats.key == key:
-                return stats
+        contents, keys = profile.contents, profile.content_keys
+        if key in keys:
+            return contents[keys.index(key)]
         if len(contents) >= self._max_contents:
-            weakest = 0  # the first of the least points
+            weakest, least = 0, contents[0].points  # the first of the least points
             for index in range(1, len(contents)):
-                if contents[index].points < contents[weakest].points:
-                    weakest = index
+                if contents[index].points < least:
+                    weakest, least = index, contents[index].points
+            del keys[weakest]
             profile.spill += contents.pop(weakest).points
         stats = (ContentStats(key, page.stage, page.product) if page is not None
                  else ContentStats(key, _NO_STAGE, None))
         contents.append(stats)
+        keys.append(key)
         return stats
 
     def _call(self, profile: LeadProfile, event: CallTranscript, t: float, age: float,
@@ -506,7 +535,8 @@ class IntentModel:
         """The lead's intent at `now`, and whether routing should fire."""
         t = now.timestamp()
         dt = t - profile.last
-        raw = profile.total
+        total = profile.total  # stored units
+        raw = total / profile.unit
         if dt > 0:
             score = 100.0 * (1.0 - math.exp(-(raw * 2.0 ** (-dt / self._half_life)) / self._scale))
             recent = profile.recent * 2.0 ** (-dt / self._recent_half_life)
@@ -531,19 +561,22 @@ class IntentModel:
                 if score >= self._threshold:
                     trigger = "threshold"
         stages = profile.stages
-        best = stages.index(max(stages))
-        return Intent(
-            score=score,
-            stage=STAGES[best] if stages[best] > 0 else "awareness",
-            intensity="high" if recent >= self._high else "medium" if recent >= self._medium else "low",
-            industry=_strongest(profile.industries),
-            product=_strongest(profile.products),
-            language=profile.language,
-            region=profile.region,
-            priority=priority,
-            top_signals=self._explain(profile, score, raw),
-            trigger=trigger,
-        )
+        top = max(stages)
+        industries, products = profile.industries, profile.products
+        industry = max(industries, key=industries.__getitem__) if industries else None
+        product = max(products, key=products.__getitem__) if products else None
+        return _new_intent({
+            "score": score,
+            "stage": STAGES[stages.index(top)] if top > 0 else "awareness",
+            "intensity": "high" if recent >= self._high else "medium" if recent >= self._medium else "low",
+            "industry": industry if industry is not None and industries[industry] > 0 else None,
+            "product": product if product is not None and products[product] > 0 else None,
+            "language": profile.language,
+            "region": profile.region,
+            "priority": priority,
+            "top_signals": self._explain(profile, score, total),
+            "trigger": trigger,
+        })
 
     def _faded(self, profile: LeadProfile, score: float, t: float) -> bool:
         """A routed lead's interest has faded: its score is under rearm_below and at least one
@@ -560,6 +593,7 @@ class IntentModel:
 
     def _explain(self, profile: LeadProfile, score: float, raw: float) -> list[str]:
         """The strongest contributions, in score points (all of them add up to the score).
+        `raw` is the profile's `total`: stored units, like the parts (their ratio is what counts).
 
         Only parts worth at least one point after rounding are sorted, at most five are
         formatted, and their text without the share is cached on the part until it changes."""
@@ -568,33 +602,35 @@ class IntentModel:
         per_point = score / raw
         # round(x) >= 1 exactly when x > 0.5 (round half to even), and share grows with points:
         # the parts kept are the ones the full sorted list would show before its first "+0".
-        parts: list[tuple[float, ContentStats | str]] = [
-            (c.points, c) for c in profile.contents if c.points * per_point > 0.5]
+        # A part is (points, stats or None, signal name / fixed part name or None).
+        parts: list[tuple[float, ContentStats | SignalStats | None, str | None]] = [
+            (c.points, c, None) for c in profile.contents if c.points * per_point > 0.5]
         signals = profile.signals
-        for name, s in signals.items():
-            if s.points * per_point > 0.5:
-                parts.append((s.points, name))
-        for points, part in ((profile.form_points, _FORMS), (profile.call_points, _CALLS),
-                             (profile.purchase_points, _PURCHASES), (profile.spill, _SPILL)):
-            if points * per_point > 0.5:
-                parts.append((points, part))
+        if signals:
+            parts += [(s.points, s, name) for name, s in signals.items() if s.points * per_point > 0.5]
+        if (points := profile.form_points) * per_point > 0.5:
+            parts.append((points, None, _FORMS))
+        if (points := profile.call_points) * per_point > 0.5:
+            parts.append((points, None, _CALLS))
+        if (points := profile.purchase_points) * per_point > 0.5:
+            parts.append((points, None, _PURCHASES))
+        if (points := profile.spill) * per_point > 0.5:
+            parts.append((points, None, _SPILL))
         if len(parts) > 1:
-            parts.sort(key=_POINTS, reverse=True)
+            parts.sort(key=_POINTS, reverse=True)  # stable: ties keep the order above
         lines = []
-        for points, part in parts[:_TOP_SIGNALS]:
+        for points, part, name in parts[:_TOP_SIGNALS]:
             share = round(points * per_point)
-            if part.__class__ is str:
-                if part[0] == "#":
-                    lines.append("%s (+%d)" % (self._describe(profile, part), share))
-                    continue
-                name, part = part, signals[part]
-                if not part.text:
-                    self._signal_text(name, part)
-            elif not part.text:
-                self._content_text(part)
-            if part.shown != share or not part.line:
-                part.line, part.shown = "%s (+%d)" % (part.text, share), share
-            lines.append(part.line)
+            if part is None:
+                lines.append("%s (+%d)" % (self._describe(profile, name), share))
+            elif part.shown == share and part.line:
+                lines.append(part.line)
+            else:
+                text = part.text or (self._signal_text(name, part) if name is not None
+                                     else self._content_text(part))
+                part.line = line = "%s (+%d)" % (text, share)
+                part.shown = share
+                lines.append(line)
         return lines
 
     def _content_text(self, part: ContentStats) -> str:
@@ -610,8 +646,7 @@ class IntentModel:
         return text
 
     def _signal_text(self, name: str, stats: SignalStats) -> str:
-        signal = self._signals.get(name)
-        stats.text = text = f"{signal.label if signal else name} {stats.count}x on calls"
+        stats.text = text = f"{self._labels.get(name, name)} {stats.count}x on calls"
         return text
 
     def _describe(self, profile: LeadProfile, part: str) -> str:

@@ -218,3 +218,29 @@ def test_update_with_pre_extracted_signals_gives_the_same_profile_as_without() -
     # Names the lexicon does not know (reloaded since the analysis) are ignored.
     unknown = MODEL.update(None, CallTranscript.model_validate(call(text="", ts=T0)), {"no-such-signal": 2})
     assert unknown.signals == {}
+
+
+def test_decay_is_lazy_and_a_long_lived_profile_rebases_without_changing_its_values() -> None:
+    # 400 days are ~133 half-lives: the stored scale passes its bound and is reset on the way.
+    days = [view(timedelta(days=d), 60, **PAPER) for d in range(0, 400, 5)]
+    profile = feed(days)
+    assert 1.0 <= profile.unit <= 2.0 ** 32
+    assert math.isclose(profile.raw(), profile.recount(), rel_tol=1e-9)
+    again = LeadProfile.from_bytes(profile.to_bytes())  # written as of `last`, read with unit 1
+    assert again.unit == 1.0 and again.to_bytes() == profile.to_bytes()
+    at = timedelta(days=395)
+    assert math.isclose(raw_points(again, at), raw_points(profile, at), rel_tol=1e-3)
+    # Decaying by a factor scales every value as of `last`, whatever the scale they are stored in.
+    before = [profile.raw(), profile.recent, *(c.points / profile.unit for c in profile.contents)]
+    profile.decay(0.25, 0.5)
+    after = [profile.raw(), profile.recent, *(c.points / profile.unit for c in profile.contents)]
+    expected = [before[0] * 0.25, before[1] * 0.5, *(value * 0.25 for value in before[2:])]
+    assert all(math.isclose(a, e, rel_tol=1e-12) for a, e in zip(after, expected))
+    profile.rebase()
+    assert profile.unit == 1.0 and math.isclose(profile.raw(), expected[0], rel_tol=1e-12)
+
+
+def test_the_intent_is_a_validated_intent() -> None:
+    from models.routing import Intent
+    intent = MODEL.assess(feed(deep_read()), T0 + timedelta(minutes=12))
+    assert type(intent) is Intent and intent == Intent.model_validate(intent.model_dump())
