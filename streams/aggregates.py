@@ -1,0 +1,533 @@
+"""Regional metric aggregation for the alert rules: what each event adds to which metric of
+which region (`contributions`), and the event-time store of per-minute values every rule reads
+(`MetricStore`). Pure: no Faust, no Kafka, no I/O.
+
+The store keeps, per (region, metric) with data, a ring of `horizon_days` of minute buckets with
+running (prefix) totals of sums and counts, so any window (1 minute, 1 hour, 1 day, a day or a
+week ago) is two array reads whatever its length. All regions live in one store: the worker keeps
+them in one partition so one rule can compare two regions.
+
+Windows. The window of `window_seconds` ending at `window_end` is the whole minutes
+(end - W, end], the minute holding `window_end` included (partial while it is the current minute);
+the baselines of a change rule are the same windows a day / a week earlier, whole minutes. So a
+current 1-hour window can read up to 1/60 below its baseline at the start of a minute; rules say
+"more than 20%", far above that.
+
+Known history. The store counts from its first event (`origin`, the first minute it accepted).
+A window that starts before the origin, or beyond the retained horizon, has no value (None): a
+partly covered window would read too low and make "drop" and "below" rules fire on missing
+history; in particular a week-over-week baseline is None until the store holds 7 days (+ the window)
+of history. Inside known history a sum or count with no events is 0.0; an avg / max / min with no
+sample is None.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from array import array
+from datetime import datetime, timezone
+from typing import Any, Literal, Mapping
+
+import numpy as np
+
+from models.alert_rules import BuiltinMetric, EventMetric, MetricCatalog, RatioMetric, SignalMetric
+from models.base import stable_id
+from models.events import CallTranscript, ExternalSignal, InboundEvent, PosRow, WebEvent
+from models.records import RegionMetric
+
+STATE_VERSION = 1
+WINDOWS: dict[str, int] = {"1m": 1, "1h": 60, "1d": 1440}  # name -> minutes
+LEAD_METRICS = ("leads_created", "leads_routed", "sla_breaches")
+LeadMetric = Literal["leads_created", "leads_routed", "sla_breaches"]
+
+# How each builtin metric aggregates its increments (models.alert_rules.BUILTIN_METRICS).
+BUILTIN_AGGREGATES: dict[str, str] = {
+    "sales": "sum", "orders": "count", "units": "sum", "leads_created": "count",
+    "leads_routed": "count", "sla_breaches": "count", "web_sessions": "count",
+}
+_UTC = timezone.utc
+
+
+# ---- contributions ------------------------------------------------------------------------
+
+class _Index:
+    """What contributions() needs from a catalogue, looked up once."""
+
+    def __init__(self, catalog: MetricCatalog) -> None:
+        self.catalog = catalog
+        self.builtins = {m.name for m in catalog.metrics if isinstance(m, BuiltinMetric)}
+        self.signals: dict[str, list[str]] = {}
+        self.events: dict[str, list[EventMetric]] = {"web": [], "call": [], "pos": [], "signal": []}
+        for metric in catalog.metrics:
+            if isinstance(metric, SignalMetric):
+                self.signals.setdefault(metric.signal_kind, []).append(metric.name)
+            elif isinstance(metric, EventMetric):
+                self.events[metric.source].append(metric)
+        self._regions: dict[tuple[str | None, str | None], str] = {}
+
+    def region(self, region: str | None, store: str | None = None) -> str:
+        key = (region, store)
+        found = self._regions.get(key)
+        if found is None:
+            found = self.catalog.resolve_region(region, store)
+            if len(self._regions) >= 4096:  # raw spellings come from producers: keep the memo bounded
+                self._regions.clear()
+            self._regions[key] = found
+        return found
+
+
+_INDEXES: dict[int, _Index] = {}
+
+
+def _index(catalog: MetricCatalog) -> _Index:
+    index = _INDEXES.get(id(catalog))
+    if index is None or index.catalog is not catalog:
+        if len(_INDEXES) > 16:
+            _INDEXES.clear()
+        index = _INDEXES[id(catalog)] = _Index(catalog)
+    return index
+
+
+def contributions(event: InboundEvent, catalog: MetricCatalog,
+                  signals: Mapping[str, int] = {}) -> list[tuple[str, str, float]]:
+    """The (region, metric, amount) increments `event` makes, each to be added at `event.ts`.
+
+    - POS row: sales += amount, orders += 1, units += quantity, in the region of its `region`
+      field (any alias), else of its store (`stores:` of the catalogue), else the default region.
+    - Web event: web_sessions += 1 per page_view. A simplification: the builtin means distinct
+      visitors, but counting distinct visitors per window needs per-visitor state; a page view
+      is the session proxy until sessions are tracked.
+    - External signal: each signal metric of its kind += its value (the store keeps sum and count
+      per minute, so sum, count, avg, max and min all come out of the same increments).
+    - Every user-defined event metric the event passes (`EventMetric.matches`): += 1 for a count,
+      the summed field for a sum. Call transcripts match on their own text against the metric's
+      phrases; `signals` (the lexicon counts found at ingest) is accepted so the worker can pass
+      what it has, but the catalogue's phrases are their own list and are not in it.
+    Builtins the catalogue does not list are not produced.
+    """
+    index = _index(catalog)
+    builtins = index.builtins
+    out: list[tuple[str, str, float]] = []
+    if isinstance(event, PosRow):
+        region = index.region(event.region, event.store)
+        if "sales" in builtins:
+            out.append((region, "sales", float(event.amount)))
+        if "orders" in builtins:
+            out.append((region, "orders", 1.0))
+        if "units" in builtins:
+            out.append((region, "units", float(event.quantity)))
+        source = "pos"
+    elif isinstance(event, WebEvent):
+        region = index.region(event.region)
+        if event.kind == "page_view" and "web_sessions" in builtins:
+            out.append((region, "web_sessions", 1.0))
+        source = "web"
+    elif isinstance(event, ExternalSignal):
+        region = index.region(event.region)
+        for name in index.signals.get(event.kind, ()):
+            out.append((region, name, float(event.value)))
+        source = "signal"
+    elif isinstance(event, CallTranscript):
+        region = index.region(event.region)
+        source = "call"
+    else:
+        raise TypeError(f"not an inbound event: {type(event).__name__}")
+    for metric in index.events[source]:
+        if metric.matches(event):  # type: ignore[arg-type]
+            amount = 1.0 if metric.field is None else float(getattr(event, metric.field))
+            out.append((region, metric.name, amount))
+    return out
+
+
+def lead_contribution(kind: LeadMetric, region: str | None, ts: datetime,
+                      catalog: MetricCatalog | None = None) -> tuple[str, str, datetime, float]:
+    """The increment the lead stage makes for a lead created / routed / SLA breach, as the
+    arguments of `MetricStore.add`: (region, metric, ts, 1.0). With `catalog`, `region` may be
+    any alias (or None: the default region); without it, it must already be canonical."""
+    if kind not in LEAD_METRICS:
+        raise ValueError(f"unknown lead metric {kind!r}; expected one of {', '.join(LEAD_METRICS)}")
+    if catalog is not None:
+        region = _index(catalog).region(region)
+    elif not region:
+        raise ValueError("a region is needed (or a catalog to resolve the default region)")
+    return region, kind, ts, 1.0
+
+
+# ---- the store ----------------------------------------------------------------------------
+
+def _seconds(ts: datetime | float) -> float:
+    if isinstance(ts, datetime):
+        if ts.tzinfo is None:
+            ts = ts.replace(tzinfo=_UTC)  # event time without an offset is UTC (models.base)
+        return ts.timestamp()
+    return float(ts)
+
+
+def _minute_start(minute: int) -> datetime:
+    return datetime.fromtimestamp(minute * 60, _UTC)
+
+
+class _Series:
+    """One (region, metric): ring slots `minute % H` for the minutes (head - H, head].
+
+    csum / ccnt are running totals through each minute; bsum the minute's own sum (kept so
+    per-minute values carry no cancellation noise); bmax / bmin the minute's extremes (max / min
+    metrics only). Minutes after `head` have no data: their running totals are head's.
+    """
+
+    __slots__ = ("csum", "ccnt", "bsum", "bmax", "bmin", "head")
+
+    def __init__(self, size: int, extremes: bool, head: int) -> None:
+        zeros = bytes(8 * size)
+        self.csum = array("d", zeros)
+        self.ccnt = array("d", zeros)
+        self.bsum = array("d", zeros)
+        self.bmax = array("d", [-math.inf]) * size if extremes else None
+        self.bmin = array("d", [math.inf]) * size if extremes else None
+        self.head = head
+
+
+class MetricStore:
+    """Event-time minute aggregates of every (region, metric), all regions in one object.
+
+    `add` accepts an increment unless it is older than watermark - lateness (the watermark being
+    the latest event time seen); `value` is the MetricView the rules read (streams/rules/evaluate.py);
+    `closed_minutes` hands out each finished minute once for the region.metrics topic.
+    """
+
+    def __init__(self, catalog: MetricCatalog, lateness_seconds: float = 120, window_seconds: int = 3600,
+                 horizon_days: int = 8) -> None:
+        if window_seconds < 60 or window_seconds % 60:
+            raise ValueError("window_seconds must be a positive whole number of minutes")
+        if lateness_seconds < 0:
+            raise ValueError("lateness_seconds must not be negative")
+        self.catalog = catalog
+        self.lateness_seconds = float(lateness_seconds)
+        self.window_seconds = int(window_seconds)
+        self.horizon_days = int(horizon_days)
+        self.window_minutes = self.window_seconds // 60
+        self._size = self.horizon_days * 1440
+        # A week-ago baseline reads back 7 days + its window; keep margin for late minutes.
+        needed = max(7 * 1440 + self.window_minutes, WINDOWS["1d"]) + int(self.lateness_seconds // 60) + 2
+        if self._size < needed:
+            raise ValueError(f"horizon_days={horizon_days} is too short for week-over-week baselines "
+                             f"of a {window_seconds}s window")
+        self._kinds: dict[str, str] = {}
+        self._ratios: dict[str, tuple[str, str]] = {}
+        for metric in catalog.metrics:
+            if isinstance(metric, BuiltinMetric):
+                self._kinds[metric.name] = BUILTIN_AGGREGATES[metric.name]
+            elif isinstance(metric, (SignalMetric, EventMetric)):
+                self._kinds[metric.name] = metric.aggregate
+            elif isinstance(metric, RatioMetric):
+                self._kinds[metric.name] = "ratio"
+                self._ratios[metric.name] = (metric.numerator, metric.denominator)
+        self._series: dict[tuple[str, str], _Series] = {}
+        self._wm = -math.inf  # watermark, epoch seconds
+        self._wm_minute = -(1 << 62)
+        self._origin: int | None = None  # first accepted minute: where known history begins
+        self._closed: int | None = None  # last minute handed out by closed_minutes()
+        self.late_dropped = 0
+
+    # ---- writing --------------------------------------------------------------------------
+
+    @property
+    def watermark(self) -> datetime | None:
+        """The latest event time seen (None before the first event)."""
+        return None if self._wm == -math.inf else datetime.fromtimestamp(self._wm, _UTC)
+
+    @property
+    def origin(self) -> datetime | None:
+        """Start of known history: the first minute the store counted."""
+        return None if self._origin is None else _minute_start(self._origin)
+
+    def aggregate(self, metric: str) -> str:
+        """sum, count, avg, max, min or ratio; KeyError for a metric the catalogue lacks."""
+        return self._kinds[metric]
+
+    def add(self, region: str, metric: str, ts: datetime | float, amount: float, count: int = 1) -> bool:
+        """Add `amount` (and `count` samples, for pre-aggregated input) to `metric` in `region` at
+        event time `ts` (a datetime, or epoch seconds). False, counted in `late_dropped`, for an
+        increment older than watermark - lateness; KeyError for an unknown or ratio metric."""
+        t = ts.timestamp() if type(ts) is datetime and ts.tzinfo is not None else _seconds(ts)
+        if t < self._wm - self.lateness_seconds:
+            self.late_dropped += 1
+            return False
+        kind = self._kinds.get(metric)
+        if kind is None or kind == "ratio":
+            raise KeyError(f"cannot add to metric {metric!r}: " + ("a ratio is computed from its parts"
+                                                                    if kind else "not in the catalogue"))
+        m = int(t // 60)
+        if t > self._wm:
+            self._wm = t
+            self._wm_minute = m
+        if self._origin is None or m < self._origin:
+            self._origin = m
+        size = self._size
+        series = self._series.get((region, metric))
+        if series is None:
+            series = self._series[(region, metric)] = _Series(size, kind in ("max", "min"), m)
+        head = series.head
+        if m > head:
+            self._advance(series, m)
+            head = m
+        slot = m % size
+        csum, ccnt = series.csum, series.ccnt
+        if m == head:
+            csum[slot] += amount
+            ccnt[slot] += count
+        else:  # a late increment: the running totals of the minutes after it move too
+            for minute in range(m, head + 1):
+                i = minute % size
+                csum[i] += amount
+                ccnt[i] += count
+        series.bsum[slot] += amount
+        if series.bmax is not None:
+            if amount > series.bmax[slot]:
+                series.bmax[slot] = amount
+            if amount < series.bmin[slot]:  # type: ignore[index]
+                series.bmin[slot] = amount  # type: ignore[index]
+        return True
+
+    def _advance(self, series: _Series, minute: int) -> None:
+        """Open minutes head+1 .. minute (no data yet): carry the running totals forward."""
+        size, head = self._size, series.head
+        i = head % size
+        carry_sum, carry_cnt = series.csum[i], series.ccnt[i]
+        gap = minute - head
+        if gap <= 8:
+            for j in range(head + 1, minute + 1):
+                k = j % size
+                series.csum[k] = carry_sum
+                series.ccnt[k] = carry_cnt
+                series.bsum[k] = 0.0
+                if series.bmax is not None:
+                    series.bmax[k] = -math.inf
+                    series.bmin[k] = math.inf  # type: ignore[index]
+        else:
+            slots = np.arange(head + 1, head + 1 + min(gap, size)) % size
+            for ring, fill in ((series.csum, carry_sum), (series.ccnt, carry_cnt), (series.bsum, 0.0),
+                               (series.bmax, -math.inf), (series.bmin, math.inf)):
+                if ring is not None:
+                    np.frombuffer(ring, dtype=np.float64)[slots] = fill
+        series.head = minute
+
+    # ---- reading --------------------------------------------------------------------------
+
+    def value(self, metric: str, region: str, window_end: datetime) -> float | None:
+        """The metric over the `window_seconds` window ending at `window_end` (see the module
+        doc for None and 0.0). Ratio metrics: numerator / denominator, None when a part has no
+        value or the denominator is 0."""
+        return self.value_at(metric, region, int(_seconds(window_end) // 60), self.window_minutes)
+
+    def windows(self, metric: str, region: str, end: datetime) -> dict[str, float | None]:
+        """The metric over the 1 minute, 1 hour and 1 day windows ending at `end`."""
+        minute = int(_seconds(end) // 60)
+        return {name: self.value_at(metric, region, minute, width) for name, width in WINDOWS.items()}
+
+    def value_at(self, metric: str, region: str, end_minute: int, width: int) -> float | None:
+        """The metric over the `width` minutes (end_minute - width, end_minute] (epoch minutes)."""
+        kind = self._kinds[metric]
+        if kind == "ratio":
+            numerator, denominator = self._ratios[metric]
+            top = self.value_at(numerator, region, end_minute, width)
+            bottom = self.value_at(denominator, region, end_minute, width)
+            return None if top is None or not bottom else top / bottom
+        origin = self._origin
+        start = end_minute - width  # exclusive
+        if origin is None or start + 1 < origin or start <= self._wm_minute - self._size:
+            return None
+        series = self._series.get((region, metric))
+        if series is None:
+            return 0.0 if kind == "sum" or kind == "count" else None
+        head, size = series.head, self._size
+        a = (start if start < head else head) % size
+        e = (end_minute if end_minute < head else head) % size
+        ccnt = series.ccnt
+        count = ccnt[e] - ccnt[a]
+        if kind == "count":
+            return count
+        if not count:
+            return 0.0 if kind == "sum" else None
+        total = series.csum[e] - series.csum[a]
+        if kind == "sum":
+            return total
+        if kind == "avg":
+            return total / count
+        ring = series.bmax if kind == "max" else series.bmin
+        slots = np.arange(start + 1, min(end_minute, head) + 1) % size
+        values = np.frombuffer(ring, dtype=np.float64)[slots]  # type: ignore[arg-type]
+        return float(values.max() if kind == "max" else values.min())
+
+    def values_at(self, region: str, metrics: tuple[str, ...], end_minute: int, width: int) -> list[float | None]:
+        """value_at of several metrics of one region at once (the alert context reads them all)."""
+        start = end_minute - width
+        origin = self._origin
+        if origin is None or start + 1 < origin or start <= self._wm_minute - self._size:
+            return [None] * len(metrics)
+        kinds, series_of, size = self._kinds, self._series, self._size
+        out: list[float | None] = []
+        for metric in metrics:
+            kind = kinds[metric]
+            series = series_of.get((region, metric))
+            if kind == "ratio" or series is None or (kind != "sum" and kind != "count" and kind != "avg"):
+                out.append(self.value_at(metric, region, end_minute, width) if series is not None or kind == "ratio"
+                           else (0.0 if kind == "sum" or kind == "count" else None))
+                continue
+            head = series.head
+            a = (start if start < head else head) % size
+            e = (end_minute if end_minute < head else head) % size
+            count = series.ccnt[e] - series.ccnt[a]
+            if kind == "count":
+                out.append(count)
+            elif not count:
+                out.append(0.0 if kind == "sum" else None)
+            elif kind == "sum":
+                out.append(series.csum[e] - series.csum[a])
+            else:
+                out.append((series.csum[e] - series.csum[a]) / count)
+        return out
+
+    def _minute_value(self, kind: str, series: _Series, minute: int) -> tuple[float, float] | None:
+        """(value, count) of one retained minute of a series, None when it has no data."""
+        size = self._size
+        i = minute % size
+        count = series.ccnt[i] - series.ccnt[(minute - 1) % size] if minute <= series.head else 0.0
+        if not count:
+            return None
+        if kind == "count":
+            return count, count
+        if kind == "sum":
+            return series.bsum[i], count
+        if kind == "avg":
+            return series.bsum[i] / count, count
+        ring = series.bmax if kind == "max" else series.bmin
+        return ring[i], count  # type: ignore[index]
+
+    def _data_minutes(self, series: _Series, first: int, last: int) -> np.ndarray:
+        """The minutes in [first, last] (clipped to the series' retained data) with data."""
+        last = min(last, series.head)
+        first = max(first, series.head - self._size + 2, self._wm_minute - self._size + 2)
+        if last < first:
+            return np.empty(0, dtype=np.int64)
+        minutes = np.arange(first, last + 1, dtype=np.int64)
+        ccnt = np.frombuffer(series.ccnt, dtype=np.float64)
+        counts = ccnt[minutes % self._size] - ccnt[(minutes - 1) % self._size]
+        return minutes[counts != 0]
+
+    # ---- the region.metrics topic ---------------------------------------------------------
+
+    def closed_minutes(self) -> list[RegionMetric]:
+        """Per-minute values (window "1m") of every minute that ended at or before
+        watermark - lateness and was not handed out before: one record per (region, metric) with
+        data in it, ordered by minute, region, metric. Ratio metrics are not emitted (boards divide
+        their parts). metric_id = stable_id("metric", region, metric, "1m", minute start)."""
+        if self._origin is None:
+            return []
+        last = int((self._wm - self.lateness_seconds) // 60) - 1
+        first = self._origin if self._closed is None else self._closed + 1
+        if last < first:
+            return []
+        records: list[tuple[int, str, str, float]] = []
+        for (region, metric), series in self._series.items():
+            kind = self._kinds[metric]
+            for minute in self._data_minutes(series, first, last).tolist():
+                found = self._minute_value(kind, series, minute)
+                if found is not None:
+                    records.append((minute, region, metric, found[0]))
+        self._closed = last
+        self._prune()
+        records.sort()
+        out = []
+        for minute, region, metric, value in records:
+            start = _minute_start(minute)
+            out.append(RegionMetric(metric_id=stable_id("metric", region, metric, "1m", start), region=region,
+                                    metric=metric, window="1m", window_start=start, value=float(value)))
+        return out
+
+    def _prune(self) -> None:
+        """Drop the series whose every minute has left the horizon."""
+        old = [key for key, series in self._series.items() if series.head <= self._wm_minute - self._size]
+        for key in old:
+            del self._series[key]
+
+    # ---- state ----------------------------------------------------------------------------
+
+    def to_json(self) -> str:
+        """Compact state: settings, clocks, and per series only the minutes with data (as
+        minute deltas, sums and counts; extremes for max / min metrics)."""
+        series_out = []
+        for (region, metric), series in sorted(self._series.items()):
+            minutes = self._data_minutes(series, -(1 << 62), series.head).tolist()
+            if not minutes:
+                continue
+            size = self._size
+            slots = [minute % size for minute in minutes]
+            previous = [(minute - 1) % size for minute in minutes]
+            entry: dict[str, Any] = {
+                "r": region, "m": metric, "t0": minutes[0],
+                "dt": [b - a for a, b in zip(minutes, minutes[1:])],
+                "s": [series.bsum[i] for i in slots],
+                "c": [series.ccnt[i] - series.ccnt[j] for i, j in zip(slots, previous)],
+            }
+            if series.bmax is not None:
+                entry["hi"] = [series.bmax[i] for i in slots]
+                entry["lo"] = [series.bmin[i] for i in slots]  # type: ignore[index]
+            series_out.append(entry)
+        state = {
+            "v": STATE_VERSION,
+            "lateness": self.lateness_seconds, "window": self.window_seconds, "horizon_days": self.horizon_days,
+            "wm": None if self._wm == -math.inf else self._wm,
+            "origin": self._origin, "closed": self._closed, "late": self.late_dropped,
+            "series": series_out,
+        }
+        return json.dumps(state, separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str, catalog: MetricCatalog) -> MetricStore:
+        """The store `to_json` saved (its settings included), over `catalog`."""
+        state = json.loads(text)
+        if state.get("v") != STATE_VERSION:
+            raise ValueError(f"unknown metric store state version {state.get('v')!r}")
+        store = cls(catalog, state["lateness"], state["window"], state["horizon_days"])
+        size = store._size
+        for entry in state["series"]:
+            region, metric = entry["r"], entry["m"]
+            kind = store._kinds.get(metric)
+            if kind is None or kind == "ratio":
+                continue  # the catalogue changed: a metric it no longer has is dropped
+            minute = entry["t0"]
+            series = store._series[(region, metric)] = _Series(size, kind in ("max", "min"), minute)
+            highs, lows = entry.get("hi"), entry.get("lo")
+            for n, (total, count) in enumerate(zip(entry["s"], entry["c"])):
+                if n:
+                    minute += entry["dt"][n - 1]
+                if minute > series.head:
+                    store._advance(series, minute)
+                i = minute % size
+                series.csum[i] += total
+                series.ccnt[i] += count
+                series.bsum[i] = total
+                if series.bmax is not None and highs is not None and lows is not None:
+                    series.bmax[i] = highs[n]
+                    series.bmin[i] = lows[n]  # type: ignore[index]
+        if state["wm"] is not None:
+            store._wm = float(state["wm"])
+            store._wm_minute = int(store._wm // 60)
+        store._origin, store._closed, store.late_dropped = state["origin"], state["closed"], state["late"]
+        return store
+
+    # ---- introspection --------------------------------------------------------------------
+
+    def series(self) -> list[tuple[str, str]]:
+        """The (region, metric) pairs with retained data."""
+        return sorted(self._series)
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the minute rings (the bound: horizon_days of minutes per series)."""
+        per = 8 * self._size
+        return sum(per * (3 if s.bmax is None else 5) for s in self._series.values())
+
+
+__all__ = ["BUILTIN_AGGREGATES", "LEAD_METRICS", "WINDOWS", "MetricStore", "contributions", "lead_contribution"]
