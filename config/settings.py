@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path(".leadflow"), description="worker state (Faust data, RocksDB tables)")
 
     sla_check_seconds: float = Field(1.0, gt=0, description="how often open SLAs are checked")
+    alert_lateness_seconds: float = Field(120.0, ge=0, description="how late an event may be and still count")
+    alert_tick_seconds: float = Field(2.0, gt=0, description="how often rules are evaluated without new events")
     profile_sweep_seconds: float = Field(600.0, gt=0, description="how often idle lead profiles are looked for")
 
     metrics_host: str = "127.0.0.1"

@@ -27,6 +27,9 @@ class TopicSpec:
     compacted: bool = False
     # Bytes the broker accepts per message; dead letters carry whole oversized payloads.
     max_message_bytes: int = 1_048_588
+    # A fixed partition count (else the configured one): the regional stage is one partition,
+    # so a rule may compare two regions and one worker owns the whole regional picture.
+    partitions: int | None = None
 
 
 TOPICS: tuple[TopicSpec, ...] = (
@@ -43,11 +46,11 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("reps.roster", RosterUpdate, compacted=True),
     TopicSpec("reps.outcomes", RepOutcome),
     TopicSpec("region.metrics", RegionMetric),
-    TopicSpec("region.increments", MetricIncrement, public=False),
+    TopicSpec("region.increments", MetricIncrement, public=False, partitions=1),
     TopicSpec("alerts", Alert),
     TopicSpec("alerts.escalations", Escalation),
-    TopicSpec("alerts.acks", AlertAck),
-    TopicSpec("alerts.silences", Silence, compacted=True),
+    TopicSpec("alerts.acks", AlertAck, partitions=1),
+    TopicSpec("alerts.silences", Silence, compacted=True, partitions=1),
     TopicSpec("config.rules", RulesDocument, compacted=True),
     TopicSpec("deadletter", DeadLetter, max_message_bytes=8 * 1024 * 1024),
 )

@@ -310,14 +310,20 @@ def _message(alert: Alert, for_seconds: float, at: datetime) -> str:
 
 
 def _moves(alert: Alert, with_region: bool = True) -> str:
-    parts = [_move(metric, value, alert.baselines.get(metric), alert.comparison)
-             for metric, value in alert.values.items()]
+    parts = [_move(_label(key), value, alert.baselines.get(key), alert.comparison)
+             for key, value in alert.values.items()]
     if not parts:
         return f"{alert.rule} in {alert.region}" if with_region else alert.rule
-    if with_region:
-        metric = next(iter(alert.values))
-        parts[0] = parts[0].replace(metric, f"{metric} in {alert.region}", 1)
+    first = next(iter(alert.values))
+    if with_region and "@" not in first:
+        parts[0] = parts[0].replace(first, f"{first} in {alert.region}", 1)
     return ", ".join(parts)
+
+
+def _label(key: str) -> str:
+    """Values are keyed `metric@region` by the rule engine; a bare metric is the alert's region."""
+    metric, _, region = key.partition("@")
+    return f"{metric} in {region}" if region else metric
 
 
 def _move(metric: str, value: float, baseline: float | None, comparison: str) -> str:

@@ -7,27 +7,33 @@ from __future__ import annotations
 import logging
 import ssl
 import time
+from datetime import datetime
 from typing import Any
 
 import faust
 from mode import Service
 
-from config.policy_files import load_roster
+from config.policy_files import PolicyError, load_roster
 from config.settings import Settings
 from models.base import utc_now
 from models.catalog import SOURCE_TOPICS, spec
 from models.events import EVENT_MODELS, CallTranscript
-from models.records import AcceptedEvent, RosterUpdate
+from models.alerts import AlertAck, Silence
+from models.records import AcceptedEvent, MetricIncrement, RosterUpdate, RulesDocument
 from models.routing import LeadTimer, RepOutcome
 from sinks.backends import open_backend
 from sinks.history import recent_outcomes
 from streams import metrics
+from streams.aggregates import contributions, lead_contribution
 from streams.capability import RepStats
 from streams.dead_letters import dead_letter
 from streams.identity import resolve_lead
 from streams.ingest import Rejection, accept, decode_event
 from streams.intent import LeadProfile
 from streams.lead_router import LeadRouter, Routing
+from streams.region_desk import Outputs, RegionDesk
+from streams.rules import RuleSet
+from streams.rules.parser import parse_rules
 from streams.sla import PendingSla
 from streams.topic_follower import Snapshot, TopicFollower
 from streams.sink_worker import SinkWorker
@@ -85,6 +91,7 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
         consumer_auto_offset_reset="earliest",
     )
     router = LeadRouter.from_policies(settings.policy_dir, settings.roster_file, deal_history(settings))
+    desk = RegionDesk.from_policies(settings.policy_dir, settings.alert_lateness_seconds)
 
     def raw_topic(name: str, *more: str) -> faust.TopicT:
         names = [settings.topic(n) for n in (name, *more)]
@@ -94,7 +101,13 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
     sources = raw_topic(*SOURCE_TOPICS.values())
     source_of = {settings.topic(topic): source for source, topic in SOURCE_TOPICS.items()}
     outputs = {name: raw_topic(name) for name in
-               ("events.by_lead", "events.by_region", "leads.routed", "leads.sla", "leads.timers", "deadletter")}
+               ("events.by_lead", "events.by_region", "leads.routed", "leads.sla", "leads.timers", "deadletter",
+                "region.metrics", "alerts", "alerts.escalations")}
+    increments = app.topic(settings.topic("region.increments"), key_serializer="raw", value_serializer="raw",
+                           partitions=1)
+    # The regional stage is one partition: increments, acknowledgements and silences in order.
+    region_inputs = app.topic(*(settings.topic(n) for n in ("region.increments", "alerts.acks", "alerts.silences")),
+                              key_serializer="raw", value_serializer="raw", partitions=1)
     # Everything keyed by lead, co-partitioned: behaviour, outcomes (keyed by lead id), SLA timers.
     lead_inputs = raw_topic("events.by_lead", "reps.outcomes", "leads.timers")
 
@@ -124,6 +137,9 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
                 signals = router.intent.signals_of(result) if isinstance(result, CallTranscript) else None
                 topic, accepted = accept(result, lead_id, utc_now(), signals)
                 await outputs[topic].send(key=accepted.key.encode(), value=accepted.model_dump_json().encode())
+                items = contributions(result, desk.catalog)
+                if items:
+                    await send_increments(items, result.ts)
             except Exception as exc:
                 log.exception("ingest failed on %s[%d]@%d", message.topic, message.partition, message.offset)
                 await _send_dead_letter(message, source, "internal_error", repr(exc))
@@ -157,6 +173,9 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
         profile, routing = router.on_event(accepted.key, inbound, load_profile(stored), utc_now(),
                                            accepted.signals if accepted.source == "call" else None)
         profiles[accepted.key] = profile.to_bytes().decode()
+        kinds = (["leads_created"] if stored is None else []) + (["leads_routed"] if routing else [])
+        if kinds:
+            await send_increments(lead_increments(kinds, profile.region), inbound.ts)
         if routing is not None:
             await publish(routing, accepted.key)
 
@@ -185,10 +204,12 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
         pending, profile = open_sla_of(due.lead_id), profiles.get(due.lead_id)
         if pending is None or pending.routing_id != due.routing_id or profile is None:
             return  # accepted or re-routed meanwhile
-        result = router.on_sla_due(due.lead_id, pending, load_profile(profile), utc_now())
+        lead = load_profile(profile)
+        result = router.on_sla_due(due.lead_id, pending, lead, utc_now())
         if result is None:
             return
         breach, routing = result
+        await send_increments(lead_increments(["sla_breaches"], lead.region if lead else None), breach.detected_at)
         await outputs["leads.sla"].send(key=due.lead_id.encode(), value=breach.model_dump_json().encode())
         metrics.SLA_BREACHES.labels(breach.priority).inc()
         await publish(routing, due.lead_id)
@@ -234,13 +255,75 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
     async def send_timer(timer: LeadTimer) -> None:
         await outputs["leads.timers"].send(key=timer.lead_id.encode(), value=timer.model_dump_json().encode())
 
+    def lead_increments(kinds: list[str], region: str | None) -> list[tuple[str, str, float]]:
+        items = []
+        for kind in kinds:
+            canonical, metric, _ts, amount = lead_contribution(kind, region, utc_now(), desk.catalog)
+            items.append((canonical, metric, amount))
+        return items
+
+    async def send_increments(items: list[tuple[str, str, float]], ts: datetime) -> None:
+        """Increments of one moment of event time to the regional stage (none: a tick)."""
+        message = MetricIncrement(increments=items, ts=ts)
+        await increments.send(key=b"regions", value=message.model_dump_json().encode())
+
+    async def publish_regional(out: Outputs) -> None:
+        for alert in out.alerts:
+            await outputs["alerts"].send(key=alert.alert_id.encode(), value=alert.model_dump_json().encode())
+            metrics.ALERTS.labels(alert.severity, alert.state).inc()
+        for escalation in out.escalations:
+            await outputs["alerts.escalations"].send(key=escalation.alert_id.encode(),
+                                                     value=escalation.model_dump_json().encode())
+            metrics.ESCALATIONS.inc()
+        for metric in out.metrics:
+            await outputs["region.metrics"].send(key=metric.region.encode(), value=metric.model_dump_json().encode())
+
+    async def on_increment(value: bytes) -> None:
+        message = MetricIncrement.model_validate_json(value)
+        if not message.increments:  # a tick: time passes without events
+            await publish_regional(desk.on_tick(message.ts))
+            return
+        metrics.REGION_INCREMENTS.inc(len(message.increments))
+        dropped = desk.late_dropped
+        await publish_regional(desk.on_increments((r, m, message.ts, a) for r, m, a in message.increments))
+        metrics.LATE_EVENTS.inc(desk.late_dropped - dropped)
+
+    async def on_ack(value: bytes) -> None:
+        await publish_regional(Outputs(alerts=desk.on_ack(AlertAck.model_validate_json(value))))
+
+    async def on_silence(value: bytes) -> None:
+        await publish_regional(Outputs(alerts=desk.on_silence(Silence.model_validate_json(value), utc_now())))
+
+    regional_handlers = {
+        settings.topic("region.increments"): on_increment,
+        settings.topic("alerts.acks"): on_ack,
+        settings.topic("alerts.silences"): on_silence,
+    }
+
+    @app.agent(region_inputs, name="regions")
+    async def regions(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                await regional_handlers[message.topic](message.value)
+            except Exception as exc:
+                log.exception("regional processing failed on %s[%d]@%d", message.topic, message.partition,
+                              message.offset)
+                await _send_dead_letter(message, "regions", "internal_error", repr(exc))
+
+    @app.timer(interval=settings.alert_tick_seconds, on_leader=True)
+    async def tick_regions() -> None:
+        await send_increments([], utc_now())
+
     async def _send_dead_letter(message: Any, source: str, reason: Any, detail: str) -> None:
         letter = dead_letter(message.topic, message.partition, message.offset, message.value, reason, detail, utc_now())
         metrics.DEAD_LETTERS.labels(source, reason).inc()
         await outputs["deadletter"].send(key=message.key, value=letter.model_dump_json().encode())
 
     metrics.ROSTER_REPS.set(len(router.rep_ids))
+    metrics.RULES_ACTIVE.set(len(desk.engine.rules))
     app.service(RosterService(settings, router))
+    app.service(RulesService(settings, desk))
     if with_sink:
         app.service(SinkService(settings))
     return app
@@ -294,3 +377,40 @@ class SinkService(Service):
         if self._thread is not None:
             self._thread.stop()
             await self.loop.run_in_executor(None, self._thread.join, 30.0)
+
+
+class RulesService(Service):
+    """Applies pushed rule sets (`config.rules`): validated here, swapped in atomically on the
+    event loop; an invalid set is refused and the running one stays."""
+
+    def __init__(self, settings: Settings, desk: RegionDesk, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._desk = desk
+        self._follower = TopicFollower(settings, settings.topic("config.rules"), self._on_change)
+        self._applied: dict[bytes, bytes] = {}
+
+    async def on_start(self) -> None:
+        self._follower.start()
+
+    async def on_stop(self) -> None:
+        self._follower.stop()
+        await self.loop.run_in_executor(None, self._follower.join, 10.0)
+
+    def _on_change(self, snapshot: Snapshot) -> None:
+        for key, value in snapshot.items():
+            if self._applied.get(key) == value:
+                continue
+            self._applied[key] = value
+            try:
+                document = RulesDocument.model_validate_json(value)
+                rules = parse_rules(document.text, self._desk.catalog, f"config.rules[{document.name}]")
+            except (ValueError, PolicyError) as exc:
+                metrics.RULES_REJECTED.inc()
+                log.error("refused rule set %r; the running rules stay: %s", key, exc)
+                continue
+            self.loop.call_soon_threadsafe(self._swap, rules)
+
+    def _swap(self, rules: RuleSet) -> None:
+        self._desk.swap_rules(rules)
+        metrics.RULES_ACTIVE.set(len(rules))
+        log.info("switched to %d alert rules", len(rules))

@@ -21,7 +21,8 @@ class TopicPlan:
 
 def plan(settings: Settings) -> list[TopicPlan]:
     return [
-        TopicPlan(settings.topic(topic.name), settings.topic_partitions, settings.topic_replication, _configs(topic))
+        TopicPlan(settings.topic(topic.name), topic.partitions or settings.topic_partitions, settings.topic_replication,
+                  _configs(topic))
         for topic in TOPICS
     ]
 

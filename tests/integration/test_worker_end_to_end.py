@@ -4,21 +4,16 @@
 from __future__ import annotations
 
 import json
-import shutil
-from contextlib import contextmanager
-import os
 import signal
-import socket
 import subprocess
 import sys
-import urllib.request
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
 from config.policy_files import load_roster
 from config.settings import POLICY_DIR
@@ -29,17 +24,17 @@ from sinks.backends import Backend
 from streams.identity import resolve_lead
 from streams.lead_router import LeadRouter
 from tests.factories import call, encoded, pos, signal as ext_signal, web
-from tests.integration.conftest import poll_until, with_database
+from tests.integration.conftest import poll_until
+from tests.integration.harness import (
+    MAX_EVENT_BYTES, SOURCE_TOPIC, TEAM, edited_policies, leadflow, metric_values, produce, read_topic,
+    running_worker, worker_environment,
+)
 
-MAX_EVENT_BYTES = 4096
-TEAM = Path(__file__).parents[1] / "fixtures" / "team.yaml"
-SOURCE_TOPIC = {"web": "events.web", "call": "events.calls", "pos": "events.pos", "signal": "events.signals"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@pytest.fixture
+def worker_env(kafka_bootstrap: str, clickhouse_server_url: str, run_id: str, tmp_path: Path) -> dict[str, str]:
+    return worker_environment(kafka_bootstrap, clickhouse_server_url, run_id, tmp_path / "worker-data")
 
 
 def white_paper_reads(visitor: str, end: datetime) -> list[tuple[str, dict[str, Any]]]:
@@ -79,51 +74,6 @@ MALFORMED: list[tuple[str, bytes, str]] = [
 
 
 @pytest.fixture
-def worker_env(kafka_bootstrap: str, clickhouse_server_url: str, run_id: str, tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "LEADFLOW_KAFKA_BOOTSTRAP": kafka_bootstrap,
-        "LEADFLOW_CLICKHOUSE_URL": with_database(clickhouse_server_url, run_id),
-        "LEADFLOW_APP_ID": run_id,
-        "LEADFLOW_TOPIC_PREFIX": f"{run_id}.",
-        "LEADFLOW_DATA_DIR": str(tmp_path / "worker-data"),
-        "LEADFLOW_METRICS_PORT": str(free_port()),
-        "LEADFLOW_MAX_EVENT_BYTES": str(MAX_EVENT_BYTES),
-        "LEADFLOW_SINK_BATCH_SECONDS": "0.5",
-        "LEADFLOW_ROSTER_FILE": str(TEAM),
-        "LEADFLOW_SLA_CHECK_SECONDS": "0.5",
-    }
-
-
-def leadflow(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "streams.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, f"leadflow {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
-
-
-@contextmanager
-def running_worker(env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    leadflow(env, "topics", "create")
-    assert "created" not in leadflow(env, "topics", "create")  # the second run changes nothing
-    leadflow(env, "migrate")
-    log = (tmp_path / "worker.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker"], env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        log.close()
-
-
-@pytest.fixture
 def worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     with running_worker(worker_env, tmp_path) as process:
         yield process
@@ -135,52 +85,6 @@ def produce_outcome(bootstrap: str, prefix: str, outcome: RepOutcome) -> None:
     producer.send(prefix + "reps.outcomes", key=outcome.lead_id.encode(), value=outcome.model_dump_json().encode())
     producer.flush(timeout=30)
     producer.close()
-
-
-def person_key(value: bytes) -> bytes:
-    """Producers key by person, so one person's events stay in order on their topic."""
-    try:
-        payload = json.loads(value)
-        return str(payload.get("visitor_id") or payload.get("phone") or payload.get("store") or "none").encode()
-    except (ValueError, AttributeError):
-        return b"malformed"
-
-
-def produce(bootstrap: str, prefix: str, messages: list[tuple[str, bytes]]) -> None:
-    producer = KafkaProducer(bootstrap_servers=bootstrap, max_request_size=1 << 20)
-    for source, value in messages:
-        topic = source if source.startswith(prefix) else prefix + SOURCE_TOPIC[source]
-        producer.send(topic, key=person_key(value), value=value)
-    producer.flush(timeout=30)
-    producer.close()
-
-
-def read_topic(bootstrap: str, topic: str, until: int, timeout: float = 60) -> list[bytes]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
-    partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
-    consumer.assign(partitions)
-    consumer.seek_to_beginning(*partitions)
-    values: list[bytes] = []
-
-    def probe() -> list[bytes]:
-        for records in consumer.poll(timeout_ms=250).values():
-            values.extend(record.value for record in records)
-        return values
-
-    try:
-        return poll_until(probe, lambda seen: len(seen) >= until, timeout, f"{until} messages on {topic}")
-    finally:
-        consumer.close()
-
-
-def metric_values(port: str) -> dict[str, float]:
-    """The worker's leadflow_* metrics; empty while its endpoint is not up yet."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-            lines = response.read().decode().splitlines()
-    except OSError:
-        return {}
-    return {name: float(value) for name, value in (line.rsplit(" ", 1) for line in lines if line.startswith("leadflow_"))}
 
 
 def leads_routed_in_process(events: list[Any]) -> set[str]:
@@ -263,17 +167,6 @@ def test_worker_ingests_routes_dead_letters_and_stores_everything(
     # A graceful stop: SIGTERM ends the worker cleanly.
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=30) == 0
-
-
-def edited_policies(tmp_path: Path, file: str, old: str, new: str) -> Path:
-    """A copy of the shipped policies with one edit."""
-    policies = tmp_path / "policies"
-    shutil.copytree(POLICY_DIR, policies, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    path = policies / file
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return policies
 
 
 @pytest.fixture
