@@ -86,11 +86,13 @@ BENCH_OPTIONS: dict[str, dict[str, tuple[int, str]]] = {
     "routing": {"reps": (1000, "reps in the roster"), "leads": (100_000, "decisions to time")},
     "scoring": {"updates": (100_000, "profile updates to time")},
     "quality": {"reps": (200, "reps in the synthetic world"), "leads": (5000, "leads to route")},
+    "rules": {"rules": (200, "alert rules to evaluate"), "updates": (50_000, "metric updates to time")},
 }
 BENCH_HELP = {
     "routing": "time the full routing decision (constraints, scoring, explanation); prints JSON",
     "scoring": "time one lead-profile update and intent assessment; prints JSON",
     "quality": "precision@1 of our routing vs round robin on a world with a known best rep; prints JSON",
+    "rules": "time one metric update and the evaluation of the rules that read it; prints JSON",
 }
 
 

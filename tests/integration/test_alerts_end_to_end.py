@@ -13,9 +13,10 @@ import pytest
 from kafka import KafkaProducer
 
 from config.settings import POLICY_DIR
-from models.alerts import Alert
+from models.alerts import Alert, AlertAck
 from models.events import EVENT_MODELS
 from models.records import RulesDocument
+from sinks.backends import Backend
 from streams.aggregates import contributions
 from streams.rules import load_metrics
 from tests.factories import encoded, pos, signal
@@ -67,7 +68,7 @@ def env(kafka_bootstrap: str, clickhouse_server_url: str, run_id: str, tmp_path:
 
 
 def test_a_sales_drop_during_a_competitor_push_alerts_that_region_and_rules_change_live(
-    env: dict[str, str], kafka_bootstrap: str, run_id: str, tmp_path: Path,
+    env: dict[str, str], kafka_bootstrap: str, run_id: str, tmp_path: Path, server_backend: Backend,
 ) -> None:
     prefix, port = f"{run_id}.", env["LEADFLOW_METRICS_PORT"]
 
@@ -105,6 +106,18 @@ def test_a_sales_drop_during_a_competitor_push_alerts_that_region_and_rules_chan
         assert {move.metric for move in orange.context} & {"orders", "units"}  # what else moved in North
         # Fired in event time at the end of the `for` duration, not minutes later.
         assert timedelta(minutes=10) <= orange.fired_at - orange.starts_at <= timedelta(minutes=11)
+        # The manager acknowledges on the acks topic; the alert says who and when, and ClickHouse has it.
+        ack = AlertAck(alert_id=orange.alert_id, by="north-manager", note="calling key accounts",
+                       at=datetime.now(timezone.utc), region="North")
+        producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+        producer.send(prefix + "alerts.acks", key=orange.alert_id.encode(), value=ack.model_dump_json().encode())
+        producer.flush(timeout=30)
+        poll_until(lambda: [a for a in alerts() if a.alert_id == orange.alert_id and a.acknowledged_by], bool, 30,
+                   "the acknowledgement on the alert")
+        db = server_backend.database
+        poll_until(lambda: server_backend.query(
+            f"SELECT severity, state FROM {db}.alerts FINAL WHERE alert_id = '{orange.alert_id}' ORDER BY state"),
+            lambda rows: ("orange", "firing") in rows, 30, "the orange alert in ClickHouse")
         # The "any region" rule fires for North only: South kept selling. (A South window seen
         # before all its rows arrived may go pending for a moment; the `for` duration absorbs it.)
         assert {a.region for a in alerts() if a.rule == "sales-drop-anywhere" and a.state == "firing"} == {"North"}
@@ -119,7 +132,6 @@ def test_a_sales_drop_during_a_competitor_push_alerts_that_region_and_rules_chan
         refused = subprocess.run([sys.executable, "-m", "streams.cli", "rules", "push", str(broken)], env=env,
                                  capture_output=True, text=True, timeout=60)
         assert refused.returncode == 1 and "did you mean 'sales'" in refused.stderr
-        producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
         producer.send(prefix + "config.rules", key=b"default", value=RulesDocument(
             name="default", text=broken.read_text(encoding="utf-8"), pushed_at=NOW).model_dump_json().encode())
         producer.flush(timeout=30)
