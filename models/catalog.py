@@ -30,6 +30,7 @@ class TopicSpec:
     # A fixed partition count (else the configured one): the regional stage is one partition,
     # so a rule may compare two regions and one worker owns the whole regional picture.
     partitions: int | None = None
+    retention_days: int | None = None  # else the broker's default (7 days)
 
 
 TOPICS: tuple[TopicSpec, ...] = (
@@ -46,7 +47,8 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("reps.roster", RosterUpdate, compacted=True),
     TopicSpec("reps.outcomes", RepOutcome),
     TopicSpec("region.metrics", RegionMetric),
-    TopicSpec("region.increments", MetricIncrement, public=False, partitions=1),
+    # Kept past the metric store's horizon: replayed into the store after a restart.
+    TopicSpec("region.increments", MetricIncrement, public=False, partitions=1, retention_days=10),
     TopicSpec("alerts", Alert),
     TopicSpec("alerts.escalations", Escalation),
     TopicSpec("alerts.acks", AlertAck, partitions=1),

@@ -4,6 +4,7 @@ the pure processors; every event is handled inside a try so none is lost to a ra
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 import time
@@ -31,6 +32,8 @@ from streams.identity import resolve_lead
 from streams.ingest import Rejection, accept, decode_event
 from streams.intent import LeadProfile
 from streams.lead_router import LeadRouter, Routing
+from streams.alert_lifecycle import AlertBook
+from streams.increment_replay import replay_increments
 from streams.region_desk import Outputs, RegionDesk
 from streams.rules import RuleSet
 from streams.rules.parser import parse_rules
@@ -268,6 +271,7 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
         await increments.send(key=b"regions", value=message.model_dump_json().encode())
 
     async def publish_regional(out: Outputs) -> None:
+        await save_book(out)
         for alert in out.alerts:
             await outputs["alerts"].send(key=alert.alert_id.encode(), value=alert.model_dump_json().encode())
             metrics.ALERTS.labels(alert.severity, alert.state).inc()
@@ -300,10 +304,29 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
         settings.topic("alerts.silences"): on_silence,
     }
 
+    # "book" -> the alert book as JSON, saved after every change: alert episodes survive restarts.
+    region_state = app.Table("region_state", partitions=1)
+
+    async def restore_regional(resume_at: int) -> None:
+        saved = region_state.get("book")
+        book = AlertBook.from_json(desk.book.policy, saved) if saved else None
+        since = utc_now() - desk.horizon
+        increments = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: list(replay_increments(settings, resume_at, since)))
+        desk.restore(increments, book)
+
+    async def save_book(out: Outputs) -> None:
+        if out.alerts or out.escalations:
+            region_state["book"] = desk.book.to_json()
+
     @app.agent(region_inputs, name="regions")
     async def regions(stream: faust.StreamT) -> None:
+        restored = False
         async for event in stream.events():
             message = event.message
+            if not restored and message.topic == settings.topic("region.increments"):
+                await restore_regional(message.offset)  # everything before this offset was applied once
+                restored = True
             try:
                 await regional_handlers[message.topic](message.value)
             except Exception as exc:

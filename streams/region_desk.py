@@ -48,6 +48,19 @@ class RegionDesk:
         rules = load_rules(policy_dir / "alert_rules.yaml", catalog)
         return cls(catalog, rules, AlertBook(load_alert_policy(policy_dir / "alert_policy.yaml")), lateness_seconds)
 
+    @property
+    def horizon(self) -> timedelta:
+        return timedelta(days=self.store.horizon_days)
+
+    def restore(self, increments: Iterable[Increment], book: AlertBook | None) -> None:
+        """After a restart: the store from replayed increments (no rule is evaluated on them:
+        their alerts were published before), the book as it was last saved."""
+        for region, metric, ts, amount in increments:
+            self.store.add(region, metric, ts, amount)
+        self.store.closed_minutes()  # already published before the restart
+        if book is not None:
+            self.book = book
+
     def swap_rules(self, rules: RuleSet) -> None:
         """A new, already validated rule set; alerts of rules that still exist carry on."""
         self.engine = RuleEngine(tuple(rules), self.catalog)

@@ -31,6 +31,8 @@ def _configs(topic: TopicSpec) -> dict[str, str]:
     configs = {"max.message.bytes": str(topic.max_message_bytes)}
     if topic.compacted:
         configs["cleanup.policy"] = "compact"
+    if topic.retention_days is not None:
+        configs["retention.ms"] = str(topic.retention_days * 86_400_000)
     return configs
 
 
