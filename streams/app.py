@@ -352,14 +352,13 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
     return app
 
 
-class RosterService(Service):
-    """Applies `reps.roster` to the router: the file's reps, overridden by the topic's, by rep id."""
+class FollowerService(Service):
+    """Follows a compacted config topic in a thread for as long as the worker runs;
+    subclasses apply each snapshot (`_on_change`, called in that thread)."""
 
-    def __init__(self, settings: Settings, router: LeadRouter, **kwargs: Any) -> None:
+    def __init__(self, settings: Settings, topic: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._router = router
-        self._base = {rep.id: rep for rep in load_roster(settings.roster_file).reps}
-        self._follower = TopicFollower(settings, settings.topic("reps.roster"), self._on_change)
+        self._follower = TopicFollower(settings, settings.topic(topic), self._on_change)
 
     async def on_start(self) -> None:
         self._follower.start()
@@ -367,6 +366,18 @@ class RosterService(Service):
     async def on_stop(self) -> None:
         self._follower.stop()
         await self.loop.run_in_executor(None, self._follower.join, 10.0)
+
+    def _on_change(self, snapshot: Snapshot) -> None:
+        raise NotImplementedError
+
+
+class RosterService(FollowerService):
+    """Applies `reps.roster` to the router: the file's reps, overridden by the topic's, by rep id."""
+
+    def __init__(self, settings: Settings, router: LeadRouter, **kwargs: Any) -> None:
+        super().__init__(settings, "reps.roster", **kwargs)
+        self._router = router
+        self._base = {rep.id: rep for rep in load_roster(settings.roster_file).reps}
 
     def _on_change(self, snapshot: Snapshot) -> None:
         # In the follower's thread: parse here, swap on the event loop between two decisions.
@@ -402,22 +413,14 @@ class SinkService(Service):
             await self.loop.run_in_executor(None, self._thread.join, 30.0)
 
 
-class RulesService(Service):
+class RulesService(FollowerService):
     """Applies pushed rule sets (`config.rules`): validated here, swapped in atomically on the
     event loop; an invalid set is refused and the running one stays."""
 
     def __init__(self, settings: Settings, desk: RegionDesk, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(settings, "config.rules", **kwargs)
         self._desk = desk
-        self._follower = TopicFollower(settings, settings.topic("config.rules"), self._on_change)
         self._applied: dict[bytes, bytes] = {}
-
-    async def on_start(self) -> None:
-        self._follower.start()
-
-    async def on_stop(self) -> None:
-        self._follower.stop()
-        await self.loop.run_in_executor(None, self._follower.join, 10.0)
 
     def _on_change(self, snapshot: Snapshot) -> None:
         for key, value in snapshot.items():

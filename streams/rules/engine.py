@@ -112,18 +112,20 @@ class _Target:
         self.words = _WORDS[kinds[0]] if kinds and len(set(kinds)) == 1 else ""
 
 
-def _truth_code(expr: Expr, positions: Iterator[int]) -> str:
-    if isinstance(expr, Comparison):
-        return f"i[{next(positions)}].truth"
-    joiner = " and " if isinstance(expr, And) else " or "
-    return "(" + joiner.join(_truth_code(part, positions) for part in expr.parts) + ")"
-
-
 def _compile(expr: Expr) -> Callable[[tuple[_Instance, ...]], bool]:
     """The rule's condition over its instances' cached truths (in the order comparisons() lists
-    them), as one Python function: `(i[0].truth and i[1].truth)`."""
-    code = _truth_code(expr, iter(range(len(comparisons(expr)))))
-    return eval(f"lambda i: bool({code})", {"__builtins__": {"bool": bool}})  # noqa: S307 - indices only
+    them), as nested closures built from the parsed tree: nothing is evaluated as code."""
+    return _closure(expr, iter(range(len(comparisons(expr)))))
+
+
+def _closure(expr: Expr, positions: Iterator[int]) -> Callable[[tuple[_Instance, ...]], bool]:
+    if isinstance(expr, Comparison):
+        position = next(positions)
+        return lambda instances: bool(instances[position].truth)
+    parts = tuple(_closure(part, positions) for part in expr.parts)
+    if isinstance(expr, And):
+        return lambda instances: all(part(instances) for part in parts)
+    return lambda instances: any(part(instances) for part in parts)
 
 
 class RuleEngine:
@@ -177,15 +179,19 @@ class RuleEngine:
         """Whether an increment of `metric` in `region` can change any rule."""
         return (region, metric) in self._index
 
+    def _advance(self, at: datetime) -> tuple[datetime, float]:
+        """The engine's clock never goes back: an earlier `at` is read as the latest one seen."""
+        t = at.timestamp()
+        if t < self._clock_s:
+            return self._clock, self._clock_s  # type: ignore[return-value]
+        self._clock, self._clock_s = at, t
+        return at, t
+
     # ---- inputs ----------------------------------------------------------------------------
 
     def on_update(self, store: MetricStore, metrics: Iterable[tuple[str, str]], at: datetime) -> list[Evaluation]:
         """Re-evaluate the rules reading the (region, metric) pairs just updated in `store`."""
-        t = at.timestamp()
-        if t < self._clock_s:
-            at, t = self._clock, self._clock_s  # type: ignore[assignment]
-        else:
-            self._clock, self._clock_s = at, t
+        at, t = self._advance(at)
         minute = int(t // 60)
         width = store.window_minutes
         value_at = store.value_at
@@ -235,11 +241,7 @@ class RuleEngine:
     def on_tick(self, store: MetricStore, at: datetime) -> list[Evaluation]:
         """Evaluate every rule in every region of its scope at `at` (the worker calls it every
         few seconds): `for` durations elapse and recoveries resolve without new events."""
-        t = at.timestamp()
-        if t < self._clock_s:
-            at, t = self._clock, self._clock_s  # type: ignore[assignment]
-        else:
-            self._clock, self._clock_s = at, t
+        at, t = self._advance(at)
         minute = int(t // 60)
         width = store.window_minutes
         values: dict[tuple[str, str], float | None] = {}
