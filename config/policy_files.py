@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -21,20 +21,24 @@ class PolicyError(ValueError):
         self.path, self.line, self.column, self.message = path, line, column, message
 
 
-def parse_policy(text: str, model: type[M], path: str = "<text>") -> M:
-    """Validate YAML text against `model`; the first problem is raised as a PolicyError."""
+def read_yaml(text: str, path: str = "<text>") -> tuple[yaml.Node | None, Any]:
+    """The YAML's node tree (for positions) and its data; PolicyError where it is not YAML."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        return yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise PolicyError(path, line, column, f"not valid YAML: {exc.problem or exc}") from exc
+
+
+def parse_policy(text: str, model: type[M], path: str = "<text>") -> M:
+    """Validate YAML text against `model`; the first problem is raised as a PolicyError."""
+    node, data = read_yaml(text, path)
     try:
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
         error = exc.errors()[0]
-        line, column = _position(node, error["loc"])
+        line, column = yaml_position(node, error["loc"])
         where = ".".join(str(part) for part in error["loc"]) or "(top level)"
         raise PolicyError(path, line, column, f"{where}: {error['msg']}") from exc
 
@@ -47,16 +51,20 @@ def load_roster(path: Path) -> Roster:
     return load_policy(path, Roster)
 
 
-def _position(node: yaml.Node | None, loc: tuple[int | str, ...]) -> tuple[int, int]:
-    """Walk the YAML node tree along a pydantic error location; the deepest node found wins."""
-    if node is None:
-        return 1, 1
+def yaml_node(node: yaml.Node | None, loc: tuple[int | str, ...]) -> yaml.Node | None:
+    """The deepest node along a pydantic error location (mapping keys, sequence indices)."""
     for part in loc:
-        child = _child(node, part)
+        child = _child(node, part) if node is not None else None
         if child is None:
             break
         node = child
-    return node.start_mark.line + 1, node.start_mark.column + 1
+    return node
+
+
+def yaml_position(root: yaml.Node | None, loc: tuple[int | str, ...]) -> tuple[int, int]:
+    """1-based line and column of the deepest node along `loc` (1:1 without a tree)."""
+    node = yaml_node(root, loc)
+    return (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
 
 
 def _child(node: yaml.Node, part: int | str) -> yaml.Node | None:

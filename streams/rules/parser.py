@@ -23,7 +23,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from pydantic import ValidationError
 
-from config.policy_files import PolicyError, parse_policy
+from config.policy_files import PolicyError, parse_policy, read_yaml, yaml_node, yaml_position
 from config.settings import POLICY_DIR
 from models.alert_rules import (
     ANY_REGION,
@@ -492,18 +492,15 @@ def check_rules_file(path: Path = DEFAULT_ALERT_RULES, metrics_path: Path = DEFA
 
 def _check_rules(text: str, catalog: MetricCatalog, path: str) -> tuple[list[Rule], list[PolicyError]]:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return [], [PolicyError(path, line, column, f"not valid YAML: {exc.problem or exc}")]
+        root, data = read_yaml(text, path)
+    except PolicyError as exc:
+        return [], [exc]
     errors: list[PolicyError] = []
 
     def validation_errors(exc: ValidationError, prefix: tuple[int | str, ...]) -> None:
         for error in exc.errors():
             loc = (*prefix, *error["loc"])
-            line, column = _position(root, loc)
+            line, column = yaml_position(root, loc)
             where = ".".join(str(part) for part in loc) or "(top level)"
             errors.append(PolicyError(path, line, column, f"{where}: {error['msg']}"))
 
@@ -523,38 +520,19 @@ def _check_rules(text: str, catalog: MetricCatalog, path: str) -> tuple[list[Rul
         except ValidationError as exc:
             validation_errors(exc, ("rules", index))
             continue
-        name_line, name_column = _position(root, ("rules", index, "name"))
+        name_line, name_column = yaml_position(root, ("rules", index, "name"))
         if entry.name in first_line:
             errors.append(PolicyError(path, name_line, name_column, f"rules.{index}.name: duplicate rule name "
                                       f"{entry.name!r} (first at line {first_line[entry.name]})"))
         first_line.setdefault(entry.name, name_line)
         rule, problems = parser.check(entry.rule, entry.name)
-        node = _node(root, ("rules", index, "rule"))
+        node = yaml_node(root, ("rules", index, "rule"))
         for problem in problems:
             line, column = _in_scalar(text, node, problem.line, problem.column)
             errors.append(PolicyError(path, line, column, f"rules.{index}.rule: {problem.describe()}"))
         if rule is not None:
             rules.append(rule)
     return rules, errors
-
-
-def _node(node: yaml.Node | None, loc: tuple[int | str, ...]) -> yaml.Node | None:
-    """The deepest YAML node along a location path."""
-    for part in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            child = next((value for key, value in node.value if key.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            child = node.value[part]
-        if child is None:
-            break
-        node = child
-    return node
-
-
-def _position(root: yaml.Node | None, loc: tuple[int | str, ...]) -> tuple[int, int]:
-    node = _node(root, loc)
-    return (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
 
 
 def _in_scalar(text: str, node: yaml.Node | None, line: int, column: int) -> tuple[int, int]:

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from kafka import KafkaProducer
 
-from config.settings import POLICY_DIR
 from models.alerts import Alert, AlertAck
 from models.events import EVENT_MODELS
 from models.records import RulesDocument
