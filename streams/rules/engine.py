@@ -195,7 +195,7 @@ class RuleEngine:
         minute = int(t // 60)
         width = store.window_minutes
         value_at = store.value_at
-        changed: dict[_Target, None] | None = None
+        changed: dict[_Target, None] = {}
         index = self._index
         for pair in metrics:
             groups = index.get(pair)
@@ -209,23 +209,17 @@ class RuleEngine:
                     truth = value is not None and (value > instance.limit if instance.above else value < instance.limit)
                     if truth is not instance.truth:
                         instance.truth = truth
-                        if changed is None:
-                            changed = dict.fromkeys(instance.targets)
-                        else:
-                            changed.update(dict.fromkeys(instance.targets))
+                        changed.update(dict.fromkeys(instance.targets))
                 for instance in changes:
                     truth = instance.compute(value, store, minute, width)
                     if truth is not instance.truth:
                         instance.truth = truth
-                        if changed is None:
-                            changed = dict.fromkeys(instance.targets)
-                        else:
-                            changed.update(dict.fromkeys(instance.targets))
+                        changed.update(dict.fromkeys(instance.targets))
         out: list[Evaluation] = []
         if self._retry:
             retry, self._retry = self._retry, {}
-            changed = retry if changed is None else {**retry, **changed}
-        if changed is not None:
+            changed = {**retry, **changed}
+        if changed:
             self._settle(store, changed, minute, at, out)
         deadlines = self._deadlines
         if deadlines and deadlines[0][0] <= t:
