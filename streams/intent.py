@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, get_args
 
@@ -40,8 +41,7 @@ _TOP_SIGNALS = 5
 # Explanation parts other than contents and lexicon signals; "#" cannot start a signal name.
 _FORMS, _CALLS, _PURCHASES, _SPILL = "#forms", "#calls", "#purchases", "#spill"
 _PURCHASE = _STAGE["purchase"]
-_FIXED = {_FORMS: "form_points", _CALLS: "call_points", _PURCHASES: "purchase_points", _SPILL: "spill"}
-_GROUP = {_FORMS: 2, _CALLS: 3, _PURCHASES: 4, _SPILL: 5}  # after contents (0) and signals (1)
+_POINTS = itemgetter(0)
 # Intent's own pydantic validator, without BaseModel.__init__'s Python wrapper around it: the
 # same checks and the same model, about 0.6 µs less per assessment.
 _new_intent = Intent.__pydantic_validator__.validate_python
@@ -65,9 +65,6 @@ class ContentStats:
     text: str = field(default="", repr=False, compare=False)
     line: str = field(default="", repr=False, compare=False)
     shown: int = field(default=0, repr=False, compare=False)
-    # Creation order among the lead's contents (their list order); ties in the explanation.
-    seq: int = field(default=0, repr=False, compare=False)
-    group = 0  # explanation tie order: contents, then signals, then the fixed parts
 
 
 @dataclass(slots=True)
@@ -80,9 +77,6 @@ class SignalStats:
     text: str = field(default="", repr=False, compare=False)  # as in ContentStats; cleared with count
     line: str = field(default="", repr=False, compare=False)
     shown: int = field(default=0, repr=False, compare=False)
-    seq: int = field(default=0, repr=False, compare=False)  # as in ContentStats: dict order
-    name: str = field(default="", repr=False, compare=False)
-    group = 1
 
 
 @dataclass(slots=True)
@@ -118,26 +112,9 @@ class LeadProfile:
     unit: float = field(default=1.0, repr=False, compare=False)
     # The keys of `contents`, in the same order, for a lookup in C; kept by the model.
     content_keys: list[str] = field(init=False, repr=False, compare=False)
-    # The explanation's order, kept incrementally (not serialised): `ranked` is the first
-    # _TOP_SIGNALS parts with points, in the order a full sort would give, or None (sort again);
-    # `touched` the parts whose points grew since. A part is a ContentStats, a SignalStats or
-    # one of the fixed part names. `seq` numbers contents and signals in creation order.
-    ranked: list[Any] | None = field(default=None, init=False, repr=False, compare=False)
-    touched: list[Any] = field(default_factory=list, init=False, repr=False, compare=False)
-    seq: int = field(default=0, init=False, repr=False, compare=False)
-    # Contents meeting the per-content conditions of a trigger pattern of `hot_of` (a model).
-    hot: list[ContentStats] = field(default_factory=list, init=False, repr=False, compare=False)
-    hot_of: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.content_keys = [c.key for c in self.contents]
-        seq = 0
-        for c in self.contents:
-            c.seq = seq = seq + 1
-        for name, s in self.signals.items():
-            s.seq = seq = seq + 1
-            s.name = name
-        self.seq = seq
 
     def raw(self) -> float:
         """Raw points as of `last`."""
@@ -158,8 +135,6 @@ class LeadProfile:
 
     def rebase(self) -> None:
         """Store every decayed value as of `last` (unit 1); values as of `last` do not change."""
-        self.ranked = None  # rounding may turn near-ties into ties: sort again
-        self.touched.clear()
         factor = 1.0 / self.unit
         self.unit = 1.0
         self.total *= factor
@@ -314,13 +289,7 @@ class _Trigger:
                    when.min_views_same_content, when.min_dwell_seconds_same_content, when.downloaded,
                    when.form_submitted, tuple(when.signals), when.needs_content())
 
-    def static_holds(self, c: ContentStats) -> bool:
-        """The per-content conditions that only grow with activity (all but recency)."""
-        return ((self.stage is None or c.stage == self.stage) and c.views >= self.min_views
-                and c.dwell >= self.min_dwell and (c.downloaded or not self.downloaded))
-
     def holds(self, profile: LeadProfile, since: float) -> bool:
-        """`profile.hot` must be current for the model owning this pattern."""
         if self.form_submitted and not (profile.forms and profile.form_last >= since):
             return False
         for name in self.signals:
@@ -330,7 +299,7 @@ class _Trigger:
         if not self.needs_content:
             return True
         stage, min_views, min_dwell, downloaded = self.stage, self.min_views, self.min_dwell, self.downloaded
-        for c in profile.hot:  # the contents that may meet the conditions below
+        for c in profile.contents:
             if ((stage is None or c.stage == stage) and c.views >= min_views and c.dwell >= min_dwell
                     and (c.downloaded or not downloaded) and c.last >= since):
                 return True
@@ -356,7 +325,6 @@ class IntentModel:
                                              signal.industry) for signal in lexicon.signals}
         self._content = _ContentIndex(catalog)
         self._triggers = [_Trigger.of(pattern) for pattern in scoring.triggers]
-        self._content_triggers = [trigger for trigger in self._triggers if trigger.needs_content]
         self._matcher = PhraseMatcher.from_lexicon(lexicon)
         self._half_life = scoring.half_life_hours * 3600
         self._recent_half_life = scoring.intensity.half_life_hours * 3600
