@@ -531,8 +531,12 @@ class IntentModel:
     def _score(self, raw: float) -> float:
         return 100.0 * (1.0 - math.exp(-raw / self._scale))
 
-    def assess(self, profile: LeadProfile, now: datetime) -> Intent:
-        """The lead's intent at `now`, and whether routing should fire."""
+    def assess(self, profile: LeadProfile, now: datetime, explain: bool | None = None) -> Intent:
+        """The lead's intent at `now`, and whether routing should fire.
+
+        `top_signals` (the readable explanation) is built when asked (`explain=True`) or, by
+        default, only when routing fires: the decision is what needs explaining, and most
+        events decide nothing."""
         t = now.timestamp()
         dt = t - profile.last
         total = profile.total  # stored units
@@ -574,7 +578,7 @@ class IntentModel:
             "language": profile.language,
             "region": profile.region,
             "priority": priority,
-            "top_signals": self._explain(profile, score, total),
+            "top_signals": self._explain(profile, score, total) if (explain or explain is None and trigger) else [],
             "trigger": trigger,
         })
 

@@ -99,7 +99,7 @@ class LeadRouter:
         started = time.perf_counter()
         self.team.release_id(pending.rep_id)
         self.team.penalise_id(pending.rep_id)
-        intent = self.intent.assess(profile, now)
+        intent = self.intent.assess(profile, now, explain=True)
         trigger = Trigger(pending.trigger_event_id, pending.trigger_source, pending.event_ts)
         routing = self._route(lead_id, intent, trigger, pending.attempt + 1, pending.tried, now, started)
         return breach_record(lead_id, pending, now, routing.routed), routing

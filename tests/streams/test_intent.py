@@ -120,10 +120,12 @@ def test_a_call_sets_language_signals_and_industry_and_is_explained() -> None:
 def test_without_evidence_industry_product_and_language_are_unknown() -> None:
     profile = feed([view(timedelta(), 30, **NO_CONTENT),
                     ExternalSignal.model_validate(signal(ts=T0 + timedelta(minutes=1)))])
-    intent = MODEL.assess(profile, T0)
+    intent = MODEL.assess(profile, T0, explain=True)
     assert (intent.industry, intent.product, intent.language, intent.trigger) == (None, None, None, None)
     assert intent.stage == "awareness"
     assert intent.top_signals == [f"viewed an uncatalogued page 1x, 30 s (+{intent.score:.0f})"]
+    # Unasked, only a decision is explained: nothing fires here, so nothing is formatted.
+    assert MODEL.assess(profile, T0).top_signals == []
 
 
 def test_a_store_purchase_counts_only_for_a_known_customer() -> None:
@@ -150,7 +152,7 @@ def test_the_profile_stays_small_after_a_thousand_distinct_contents() -> None:
     assert len(profile.contents) == MODEL.scoring.max_contents
     assert len(profile.to_bytes()) <= 2048
     assert profile.spill > 0  # forgotten pages still count
-    assert "earlier activity" in " ".join(MODEL.assess(profile, T0 + timedelta(hours=1)).top_signals)
+    assert "earlier activity" in " ".join(MODEL.assess(profile, T0 + timedelta(hours=1), explain=True).top_signals)
 
 
 def test_the_profile_survives_serialisation() -> None:
@@ -159,7 +161,7 @@ def test_the_profile_survives_serialisation() -> None:
     again = LeadProfile.from_bytes(profile.to_bytes())
     assert again.to_bytes() == profile.to_bytes()
     now = T0 + timedelta(hours=2)
-    assert MODEL.assess(again, now).top_signals == MODEL.assess(profile, now).top_signals
+    assert MODEL.assess(again, now, explain=True).top_signals == MODEL.assess(profile, now, explain=True).top_signals
     assert math.isclose(MODEL.assess(again, now).score, MODEL.assess(profile, now).score, abs_tol=0.01)
 
 
