@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 POLICY_DIR = Path(__file__).parent
 DEFAULT_ROSTER = POLICY_DIR / "roster.yaml"
 MASK = "***"
+DEV_PII_KEY = "leadflow-development-key"  # the worker warns while it is in use
 
 
 class Settings(BaseSettings):
@@ -40,6 +41,10 @@ class Settings(BaseSettings):
     sink_batch_rows: int = Field(5000, ge=1, description="rows per ClickHouse insert at most")
     sink_batch_seconds: float = Field(1.0, gt=0, description="longest wait before a partial batch is written")
     sink_retry_max_seconds: float = Field(30.0, gt=0, description="cap of the backoff between failed inserts")
+
+    # Personal data: phone numbers and e-mail addresses are stored as keyed hashes
+    pii_key: SecretStr = Field(SecretStr(DEV_PII_KEY), description="HMAC key for phone numbers and e-mails")
+    pii_clear_text: bool = Field(False, description="store phone numbers and e-mails in clear text")
 
     # Processing
     store: str = Field("memory://", description="Faust table store: memory:// or rocksdb://")
@@ -87,6 +92,10 @@ class Settings(BaseSettings):
             options["ssl_keyfile"] = _str_or_none(self.kafka_ssl_keyfile)
             options["ssl_password"] = _reveal(self.kafka_ssl_key_password)
         return options
+
+    def pii_hash_key(self) -> bytes | None:
+        """The key for personal data, or None when clear text is allowed."""
+        return None if self.pii_clear_text else self.pii_key.get_secret_value().encode()
 
     def masked(self) -> dict[str, Any]:
         """The effective settings, safe to print or log: every secret is masked."""

@@ -55,4 +55,21 @@ def migrate(backend: Backend, report: Callable[[str], None] = lambda _line: None
         backend.insert("schema_migrations", ["version", "name", "applied_at"],
                        [(migration.version, migration.name, datetime.now(timezone.utc).replace(microsecond=0))])
         applied.append(migration.version)
+    for statement in missing_columns(backend):
+        report(f"adding column: {statement}")
+        backend.execute(statement)
     return applied
+
+
+def missing_columns(backend: Backend) -> list[str]:
+    """ALTERs for columns a table description has and the table lacks: additive schema changes
+    need no numbered migration (old servers have no ADD COLUMN IF NOT EXISTS, so we compare)."""
+    rows = backend.query(f"SELECT table, name FROM system.columns WHERE database = '{backend.database}'")
+    present: dict[str, set[str]] = {}
+    for table, name in rows:
+        present.setdefault(table, set()).add(name)
+    return [
+        f"ALTER TABLE {backend.database}.{table.name} ADD COLUMN `{name}` {type_}"
+        for table in ALL_TABLES if table.name in present
+        for name, type_ in table.columns if name not in present[table.name]
+    ]

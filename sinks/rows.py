@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from functools import partial
 from typing import Any, Callable
 
 from pydantic import BaseModel
@@ -13,6 +14,7 @@ from models.alerts import Alert, Escalation
 from models.base import stable_id
 from models.records import AcceptedEvent, DeadLetter, RegionMetric, RoutedLead, SlaBreach
 from models.routing import RepOutcome
+from sinks.personal_data import PersonalData
 from sinks.tables import (
     ALERTS, DEAD_LETTERS, ESCALATIONS, EVENT_TABLES, LEADS_ROUTED, REGION_METRICS, REP_OUTCOMES, SLA_BREACHES, Table,
 )
@@ -20,12 +22,15 @@ from sinks.tables import (
 Row = tuple[str, tuple[Any, ...]]
 
 
-def accepted_event_row(value: bytes) -> Row:
+def accepted_event_row(value: bytes, personal: PersonalData) -> Row:
     accepted = AcceptedEvent.model_validate_json(value)
     event = EVENT_MODELS[accepted.source].model_validate(accepted.event)
     fields = {**event.model_dump(), "received_at": accepted.received_at}
     if event.identities():
         fields["lead_id"] = accepted.key
+    for kind, field in (("phone", "phone"), ("email", "email"), ("messaging", "messaging_id")):
+        if field in fields:
+            fields[field] = personal.protect(kind, fields[field])
     table = EVENT_TABLES[accepted.source]
     return table.name, table.row(fields)
 
@@ -65,10 +70,13 @@ def dead_letter_row(value: bytes) -> Row:
     return DEAD_LETTERS.name, DEAD_LETTERS.row(fields)
 
 
-# Catalogue topic name -> decoder. These are the topics the sink stores.
-ROW_DECODERS: dict[str, Callable[[bytes], Row]] = {
-    "events.by_lead": accepted_event_row,
-    "events.by_region": accepted_event_row,
+def row_decoders(personal: PersonalData) -> dict[str, Callable[[bytes], Row]]:
+    """Catalogue topic name -> decoder, for the topics the sink stores."""
+    events = partial(accepted_event_row, personal=personal)
+    return {"events.by_lead": events, "events.by_region": events, **_RECORD_DECODERS}
+
+
+_RECORD_DECODERS: dict[str, Callable[[bytes], Row]] = {
     "leads.routed": routed_lead_row,
     "leads.sla": model_row(SLA_BREACHES, SlaBreach),
     "reps.outcomes": model_row(REP_OUTCOMES, RepOutcome),

@@ -66,14 +66,16 @@ EVENTS_WEB = Table(
     "events_web",
     (("event_id", "String"), *_COMMON, ("lead_id", "String"), ("kind", "String"),
      ("visitor_id", "String"), ("url", "String"), ("content_id", "String"),
-     ("dwell_seconds", "Float64"), ("account", "String"), ("region", "String")),
+     ("dwell_seconds", "Float64"), ("account", "String"), ("region", "String"),
+     ("phone", "String"), ("email", "String")),  # keyed hashes unless clear text is allowed
     "event_id", "ts",
 )
 EVENTS_CALLS = Table(
     "events_calls",
     (("event_id", "String"), *_COMMON, ("lead_id", "String"), ("call_id", "String"),
      ("line", "String"), ("agent", "String"), ("language", "String"), ("text", "String"),
-     ("duration_seconds", "Float64"), ("region", "String")),
+     ("duration_seconds", "Float64"), ("region", "String"),
+     ("phone", "String"), ("email", "String"), ("messaging_id", "String")),  # keyed hashes, as above
     "event_id", "ts",
 )
 EVENTS_POS = Table(

@@ -23,6 +23,10 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     from streams.app import create_app
 
+    from config.settings import DEV_PII_KEY
+
+    if not settings.pii_clear_text and settings.pii_key.get_secret_value() == DEV_PII_KEY:
+        log.warning("phone numbers and e-mails are hashed with the development key: set LEADFLOW_PII_KEY")
     app = create_app(settings, with_sink=not args.no_sink)
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)

@@ -8,23 +8,14 @@ GlobalTable (every worker sees every alias). No raw identifier is stored in it.
 
 from __future__ import annotations
 
-import re
 from typing import Mapping
 
 from models.base import stable_id
 from models.events import InboundEvent
+from models.identifiers import normalise
 
 # Strongest first: an e-mail or phone number is a person, a cookie only a browser.
 _PRECEDENCE = ("email", "phone", "messaging", "cookie")
-
-
-def normalise(kind: str, value: str) -> str:
-    value = value.strip()
-    if kind == "email":
-        return value.lower()
-    if kind == "phone":
-        return re.sub(r"[^\d+]", "", value)
-    return value
 
 
 def alias_keys(event: InboundEvent) -> list[tuple[str, str]]:

@@ -20,7 +20,8 @@ from kafka.errors import CommitFailedError, KafkaError
 from config.settings import Settings
 from sinks.backends import open_backend
 from sinks.batch import Batch
-from sinks.rows import ROW_DECODERS
+from sinks.personal_data import PersonalData
+from sinks.rows import row_decoders
 from sinks.writer import ClickHouseWriter
 from streams import metrics
 
@@ -33,7 +34,8 @@ class SinkWorker(threading.Thread):
         self.settings = settings
         self._stop_event = threading.Event()
         self._decoders: dict[str, Callable[[bytes], Any]] = {
-            settings.topic(name): decode for name, decode in ROW_DECODERS.items()
+            settings.topic(name): decode
+            for name, decode in row_decoders(PersonalData(settings.pii_hash_key())).items()
         }
         url = settings.clickhouse_url.get_secret_value()
         self._writer = ClickHouseWriter(lambda: open_backend(url), settings.sink_retry_max_seconds,

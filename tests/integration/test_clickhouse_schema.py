@@ -16,7 +16,8 @@ from models.records import DeadLetter, RegionMetric, RoutedLead, SlaBreach
 from models.routing import ContentPack, RepOutcome, RunnerUp
 from sinks.backends import Backend, open_backend
 from sinks.migrations import MIGRATIONS, migrate
-from sinks.rows import ROW_DECODERS
+from sinks.personal_data import PersonalData
+from sinks.rows import row_decoders
 from sinks.tables import ALL_TABLES
 from streams.identity import resolve_lead
 from streams.ingest import accept
@@ -82,7 +83,8 @@ def _messages() -> list[tuple[str, bytes]]:
 
 def test_every_record_type_round_trips_and_repeats_are_counted_once(backend: Backend) -> None:
     migrate(backend)
-    rows = [ROW_DECODERS[topic](value) for topic, value in _messages()]
+    decoders = row_decoders(PersonalData(b"test-key"))
+    rows = [decoders[topic](value) for topic, value in _messages()]
     for _attempt in range(2):  # a replay of the same offsets writes the same rows again
         for table, row in rows:
             backend.insert(table, next(t for t in ALL_TABLES if t.name == table).column_names, [row])
@@ -101,11 +103,21 @@ def test_every_record_type_round_trips_and_repeats_are_counted_once(backend: Bac
         f"SELECT s.next_rep_id, o.kind, o.amount FROM {db}.sla_breaches AS s FINAL "
         f"ANY INNER JOIN (SELECT lead_id, kind, amount FROM {db}.rep_outcomes FINAL) AS o USING lead_id")
     assert (next_rep, kind, amount) == ("", "won", 125000.0)
-    (text,), = backend.query(f"SELECT text FROM {db}.events_calls FINAL")
+    (text, phone), = backend.query(f"SELECT text, phone FROM {db}.events_calls FINAL")
     assert text == PAYLOADS["call"]()["text"]
+    assert phone == PersonalData(b"test-key").protect("phone", PAYLOADS["call"]()["phone"]) != PAYLOADS["call"]()["phone"]
     (state, notify, context, escalated), = backend.query(
         f"SELECT a.state, a.notify, a.context_json, e.escalation_id FROM {db}.alerts AS a FINAL "
         f"ANY INNER JOIN (SELECT alert_id, escalation_id FROM {db}.alert_escalations FINAL) AS e USING alert_id")
     assert (state, notify, json.loads(context)[0]["metric"], escalated) == ("firing", 1, "orders", "e-1")
     (raw,), = backend.query(f"SELECT raw_base64 FROM {db}.dead_letters FINAL")
     assert base64.b64decode(raw) == b"\xff{oops"
+
+
+def test_a_column_added_to_a_table_description_is_added_by_migrate(backend: Backend) -> None:
+    migrate(backend)
+    backend.execute(f"ALTER TABLE {backend.database}.events_web DROP COLUMN email")  # as an older schema had it
+    assert migrate(backend) == []
+    columns = {row[0] for row in backend.query(
+        f"SELECT name FROM system.columns WHERE database = '{backend.database}' AND table = 'events_web'")}
+    assert "email" in columns

@@ -16,11 +16,12 @@ import pytest
 from kafka import KafkaProducer
 
 from config.policy_files import load_roster
-from config.settings import POLICY_DIR
+from config.settings import DEV_PII_KEY, POLICY_DIR
 from models.events import EVENT_MODELS
 from models.records import DeadLetter, RoutedLead, SlaBreach
 from models.routing import RepOutcome
 from sinks.backends import Backend
+from sinks.personal_data import PersonalData
 from streams.identity import resolve_lead
 from streams.lead_router import LeadRouter
 from tests.factories import call, encoded, pos, signal as ext_signal, web
@@ -147,6 +148,9 @@ def test_worker_ingests_routes_dead_letters_and_stores_everything(
     expected["routed"] = expected_leads
     expected["dead"] = {reason for _s, _r, reason in MALFORMED}
     poll_until(stored, lambda found: found == expected, 60, "every record in ClickHouse")
+    # Phone numbers are stored as keyed hashes, never as written.
+    phones = {row[0] for row in server_backend.query(f"SELECT phone FROM {db}.events_web FINAL WHERE phone != ''")}
+    assert phones == {PersonalData(DEV_PII_KEY.encode()).protect("phone", "+86 139 0000 0009")}
 
     assert worker.poll() is None, "the worker died on its input"
 

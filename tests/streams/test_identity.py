@@ -1,5 +1,6 @@
 from models.events import CallTranscript, PosRow, WebEvent
-from streams.identity import alias_keys, normalise, resolve_lead
+from models.identifiers import normalise
+from streams.identity import alias_keys, resolve_lead
 from tests.factories import call, pos, web
 
 
