@@ -98,7 +98,7 @@ class SinkWorker(threading.Thread):
             deadline = time.monotonic() + delay
             while time.monotonic() < deadline and not self._stop_event.is_set():
                 consumer.poll(timeout_ms=100)
-            self._update_backlog(consumer)
+            self._update_backlog(consumer, unstored=batch.size)
 
         stored = self._writer.write(batch.rows, self._stop_event.is_set, wait)
         if paused:
@@ -116,10 +116,11 @@ class SinkWorker(threading.Thread):
             # A rebalance took partitions away; their new owner re-reads and the
             # deduplicated tables absorb the repeat.
             log.warning("offset commit failed after a stored batch: %s", exc)
-        self._update_backlog(consumer)
+        self._update_backlog(consumer, unstored=0)
         return True
 
-    def _update_backlog(self, consumer: KafkaConsumer) -> None:
+    def _update_backlog(self, consumer: KafkaConsumer, unstored: int) -> None:
+        """Messages not stored yet: read into the pending batch, or not read at all."""
         assigned = list(consumer.assignment())
         if not assigned:
             return
@@ -127,4 +128,4 @@ class SinkWorker(threading.Thread):
             ends = consumer.end_offsets(assigned)
         except KafkaError:
             return
-        metrics.SINK_BACKLOG.set(sum(max(ends[tp] - consumer.position(tp), 0) for tp in assigned))
+        metrics.SINK_BACKLOG.set(unstored + sum(max(ends[tp] - consumer.position(tp), 0) for tp in assigned))

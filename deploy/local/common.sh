@@ -23,9 +23,10 @@ SLF4J_VERSION="1.7.36"          # matches the slf4j-api that Kafka pulls in
 LOCAL_HOST="127.0.0.1"          # every server listens on loopback only
 KAFKA_PORT=19092                # PLAINTEXT listener (clients)
 KAFKA_CONTROLLER_PORT=19093     # KRaft controller listener
-CLICKHOUSE_TCP_PORT=19000       # native protocol
-CLICKHOUSE_HTTP_PORT=18123      # HTTP interface (/ping)
-CLICKHOUSE_INTERSERVER_PORT=19009
+# A second instance (e.g. a test's own, to stop and start) sets these and LEADFLOW_CACHE.
+CLICKHOUSE_TCP_PORT="${LEADFLOW_CLICKHOUSE_TCP_PORT:-19000}"                  # native protocol
+CLICKHOUSE_HTTP_PORT="${LEADFLOW_CLICKHOUSE_HTTP_PORT:-18123}"                # HTTP interface (/ping)
+CLICKHOUSE_INTERSERVER_PORT="${LEADFLOW_CLICKHOUSE_INTERSERVER_PORT:-19009}"
 CLICKHOUSE_DATABASE="leadflow"  # created by clickhouse.sh start
 
 # What clients should use to reach the servers above.

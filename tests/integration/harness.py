@@ -12,17 +12,31 @@ import subprocess
 import sys
 import urllib.request
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from config.settings import POLICY_DIR
+from tests.factories import web
 from tests.integration.conftest import poll_until, with_database
 
 MAX_EVENT_BYTES = 4096
 TEAM = Path(__file__).parents[1] / "fixtures" / "team.yaml"
 SOURCE_TOPIC = {"web": "events.web", "call": "events.calls", "pos": "events.pos", "signal": "events.signals"}
+
+
+def white_paper_reads(visitor: str, end: datetime) -> list[tuple[str, dict[str, Any]]]:
+    """The case from the issue: three reads of the HV-connector white paper, 232 s in all, then the
+    PDF, the download at `end`."""
+    start = end - timedelta(seconds=70)
+    reads = [("web", web(kind="page_view", visitor_id=visitor, content_id="wp-hv-connector",
+                         url="https://example.test/whitepapers/hv-connector", dwell_seconds=dwell,
+                         ts=(start + timedelta(seconds=20 * i)).isoformat())) for i, dwell in enumerate((70, 80, 82))]
+    return [*reads, ("web", web(kind="content_download", visitor_id=visitor, content_id="wp-hv-connector",
+                                url="https://example.test/whitepapers/hv-connector.pdf",
+                                ts=(start + timedelta(seconds=70)).isoformat()))]
 
 
 def free_port() -> int:
@@ -155,3 +169,30 @@ def edited_policies(tmp_path: Path, file: str, old: str, new: str) -> Path:
     return policies
 
 
+
+
+class OwnClickHouse:
+    """A ClickHouse server of the test's own (deploy/local/clickhouse.sh, other ports and data
+    folder), so the test may stop and restart it without touching the shared one."""
+
+    SCRIPT = Path(__file__).parents[2] / "deploy" / "local" / "clickhouse.sh"
+
+    def __init__(self, folder: Path) -> None:
+        self.tcp_port = free_port()
+        self._env = {**os.environ, "LEADFLOW_CACHE": str(folder), "LEADFLOW_CLICKHOUSE_TCP_PORT": str(self.tcp_port),
+                     "LEADFLOW_CLICKHOUSE_HTTP_PORT": str(free_port()),
+                     "LEADFLOW_CLICKHOUSE_INTERSERVER_PORT": str(free_port())}
+
+    def url(self, database: str) -> str:
+        return f"clickhouse://default:@127.0.0.1:{self.tcp_port}/{database}"
+
+    def start(self) -> None:
+        self._run("start")
+
+    def stop(self) -> None:
+        self._run("stop")
+
+    def _run(self, action: str) -> None:
+        done = subprocess.run(["bash", str(self.SCRIPT), action], env=self._env, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, f"clickhouse.sh {action} failed:\n{done.stderr}"

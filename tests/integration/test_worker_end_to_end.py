@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -28,7 +28,7 @@ from tests.factories import call, encoded, pos, signal as ext_signal, web
 from tests.integration.conftest import poll_until
 from tests.integration.harness import (
     MAX_EVENT_BYTES, SOURCE_TOPIC, TEAM, edited_policies, leadflow, metric_values, produce, read_topic,
-    running_worker, worker_environment,
+    running_worker, white_paper_reads, worker_environment,
 )
 
 
@@ -36,18 +36,6 @@ from tests.integration.harness import (
 @pytest.fixture
 def worker_env(kafka_bootstrap: str, clickhouse_server_url: str, run_id: str, tmp_path: Path) -> dict[str, str]:
     return worker_environment(kafka_bootstrap, clickhouse_server_url, run_id, tmp_path / "worker-data")
-
-
-def white_paper_reads(visitor: str, end: datetime) -> list[tuple[str, dict[str, Any]]]:
-    """The case from the issue: three reads of the HV-connector white paper, 232 s in all, then the
-    PDF, the download at `end`."""
-    start = end - timedelta(seconds=70)
-    reads = [("web", web(kind="page_view", visitor_id=visitor, content_id="wp-hv-connector",
-                         url="https://example.test/whitepapers/hv-connector", dwell_seconds=dwell,
-                         ts=(start + timedelta(seconds=20 * i)).isoformat())) for i, dwell in enumerate((70, 80, 82))]
-    return [*reads, ("web", web(kind="content_download", visitor_id=visitor, content_id="wp-hv-connector",
-                                url="https://example.test/whitepapers/hv-connector.pdf",
-                                ts=(start + timedelta(seconds=70)).isoformat()))]
 
 
 def valid_events() -> list[tuple[str, dict[str, Any]]]:
