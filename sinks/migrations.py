@@ -20,7 +20,36 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "raw events, routed leads, dead letters",
               lambda db, _version: [table.ddl(db) for table in ALL_TABLES]),
+    Migration(2, "board roll-ups per minute, hour and day", lambda db, _version: rollups(db)),
 )
+
+
+def rollups(db: str) -> list[str]:
+    """Roll-ups the boards read, safe against reprocessed inserts: a materialized view sees every
+    insert, duplicates included, so the minute views keep dedup-safe states (distinct routing ids,
+    any one value per region, metric and minute); hours and days merge those states."""
+    statements = [
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.routing_by_minute "
+        f"ENGINE = AggregatingMergeTree() PARTITION BY toYYYYMM(minute) ORDER BY (minute, queue, rep_id) AS "
+        f"SELECT toStartOfMinute(routed_at) AS minute, queue, rep_id, uniqExactState(routing_id) AS leads, "
+        f"maxState(decision_latency_ms) AS slowest_ms FROM {db}.leads_routed GROUP BY minute, queue, rep_id",
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.region_metrics_by_minute "
+        f"ENGINE = AggregatingMergeTree() PARTITION BY toYYYYMM(minute) ORDER BY (region, metric, minute) AS "
+        f"SELECT region, metric, window_start AS minute, anyState(value) AS value FROM {db}.region_metrics "
+        f"WHERE `window` = '1m' GROUP BY region, metric, minute",
+    ]
+    for grain, bucket in (("hourly", "toStartOfHour"), ("daily", "toDate")):
+        statements += [
+            f"CREATE VIEW IF NOT EXISTS {db}.routing_{grain} AS "
+            f"SELECT {bucket}(minute) AS period, queue, rep_id, uniqExactMerge(leads) AS leads, "
+            f"maxMerge(slowest_ms) AS slowest_ms FROM {db}.routing_by_minute GROUP BY period, queue, rep_id",
+            # Sums of additive metrics (sales, orders, counts); averages and ratios are not summed.
+            f"CREATE VIEW IF NOT EXISTS {db}.region_metrics_{grain} AS "
+            f"SELECT region, metric, {bucket}(minute) AS period, sum(value) AS value FROM "
+            f"(SELECT region, metric, minute, anyMerge(value) AS value FROM {db}.region_metrics_by_minute "
+            f"GROUP BY region, metric, minute) GROUP BY region, metric, period",
+        ]
+    return statements
 
 
 def _ledger_ddl(database: str) -> str:

@@ -18,7 +18,7 @@ from sinks.backends import Backend, open_backend
 from sinks.migrations import MIGRATIONS, migrate
 from sinks.personal_data import PersonalData
 from sinks.rows import row_decoders
-from sinks.tables import ALL_TABLES
+from sinks.tables import ALL_TABLES, LEADS_ROUTED, REGION_METRICS
 from streams.identity import resolve_lead
 from streams.ingest import accept
 from tests.factories import PAYLOADS
@@ -121,3 +121,21 @@ def test_a_column_added_to_a_table_description_is_added_by_migrate(backend: Back
     columns = {row[0] for row in backend.query(
         f"SELECT name FROM system.columns WHERE database = '{backend.database}' AND table = 'events_web'")}
     assert "email" in columns
+
+
+def test_board_rollups_count_a_replayed_insert_once(backend: Backend) -> None:
+    migrate(backend)
+    db = backend.database
+    routed = [LEADS_ROUTED.row({"routing_id": f"r-{i}", "rep_id": "rep-1", "queue": "rep", "routed_at": NOW,
+                                "decision_latency_ms": 0.1 * i}) for i in range(3)]
+    metrics = [REGION_METRICS.row({"metric_id": f"m-{minute}", "region": "North", "metric": "sales", "window": "1m",
+                                   "window_start": NOW.replace(minute=minute, second=0), "value": 10.0})
+               for minute in (0, 1)]
+    for _replay in range(2):  # a worker restart re-sends what it had sent
+        backend.insert(LEADS_ROUTED.name, LEADS_ROUTED.column_names, routed)
+        backend.insert(REGION_METRICS.name, REGION_METRICS.column_names, metrics)
+    for grain in ("hourly", "daily"):
+        (leads, slowest), = backend.query(f"SELECT leads, slowest_ms FROM {db}.routing_{grain}")
+        assert (leads, round(slowest, 3)) == (3, 0.2)
+        (sales,), = backend.query(f"SELECT value FROM {db}.region_metrics_{grain} WHERE metric = 'sales'")
+        assert sales == 20.0
