@@ -91,12 +91,16 @@ BENCH_OPTIONS: dict[str, dict[str, tuple[int, str]]] = {
     "scoring": {"updates": (100_000, "profile updates to time")},
     "quality": {"reps": (200, "reps in the synthetic world"), "leads": (5000, "leads to route")},
     "rules": {"rules": (200, "alert rules to evaluate"), "updates": (50_000, "metric updates to time")},
+    "freshness": {"rate": (2000, "events per second to produce"), "seconds": (20, "how long to produce"),
+                  "bulk_rows": (200_000, "rows of the bulk insert measurement")},
 }
 BENCH_HELP = {
     "routing": "time the full routing decision (constraints, scoring, explanation); prints JSON",
     "scoring": "time one lead-profile update and intent assessment; prints JSON",
     "quality": "precision@1 of our routing vs round robin on a world with a known best rep; prints JSON",
     "rules": "time one metric update and the evaluation of the rules that read it; prints JSON",
+    "freshness": "event time to row queryable in ClickHouse through a worker it starts, against the running "
+                 "Kafka and ClickHouse (LEADFLOW_* settings); prints JSON",
 }
 
 
@@ -226,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, options in BENCH_OPTIONS.items():
         sub = benches.add_parser(name, help=BENCH_HELP[name])
         for option, (default, text) in options.items():
-            sub.add_argument(f"--{option}", type=int, default=default, help=f"{text} (default {default})")
+            sub.add_argument(f"--{option.replace('_', '-')}", dest=option, type=int, default=default, help=f"{text} (default {default})")
         sub.set_defaults(run=cmd_bench)
 
     config = commands.add_parser("config", help="settings").add_subparsers(dest="action", required=True)
