@@ -123,10 +123,6 @@ class TeamState:
         self._refresh_fairness()
 
     # By id: a rep no longer on the roster (outcome of an old lead) is ignored.
-    def assign_id(self, rep_id: str) -> None:
-        if rep_id in self.index:
-            self.assign(self.index[rep_id])
-
     def release_id(self, rep_id: str) -> None:
         if rep_id in self.index:
             self.release(self.index[rep_id])

@@ -175,10 +175,6 @@ class RuleEngine:
         self._clock: datetime | None = None
         self._clock_s = float("-inf")
 
-    def reads(self, region: str, metric: str) -> bool:
-        """Whether an increment of `metric` in `region` can change any rule."""
-        return (region, metric) in self._index
-
     def _advance(self, at: datetime) -> tuple[datetime, float]:
         """The engine's clock never goes back: an earlier `at` is read as the latest one seen."""
         t = at.timestamp()

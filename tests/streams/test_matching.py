@@ -145,7 +145,7 @@ def test_load_and_fairness_spread_leads_between_equal_reps() -> None:
     assert m.decide("lead-5", intent(), NOW, state).rep.id == "b"
     state.release_id("b")
     state.release_id("b")
-    state.assign_id("someone-who-left")  # outcomes of reps no longer on the roster are ignored
+    state.release_id("someone-who-left")  # outcomes of reps no longer on the roster are ignored
     assert state.open_leads.tolist() == [2, 0]
 
 
