@@ -79,6 +79,7 @@ def _drive(settings: Settings, backend: object, db: str, rate: int, seconds: int
     """Produce at `rate`; a follower thread records when each sampled event becomes queryable."""
     producer = KafkaProducer(linger_ms=5, **settings.kafka_python_options())
     topic = settings.topic("events.web")
+    _warm_up(producer, topic, backend, db)
     pending: dict[str, float] = {}  # event id -> event time (epoch seconds)
     latencies: list[float] = []
     lock = threading.Lock()
@@ -120,6 +121,16 @@ def _drive(settings: Settings, backend: object, db: str, rate: int, seconds: int
     return latencies, produced_s
 
 
+def _warm_up(producer: KafkaProducer, topic: str, backend: object, db: str) -> None:
+    """One event end to end before timing: consumer groups joined, sink batch flowing."""
+    payload = {"event_id": "warm-up", "kind": "page_view", "visitor_id": "warm", "url": "https://example.test/",
+               "ts": datetime.now(timezone.utc).isoformat()}
+    producer.send(topic, key=b"warm", value=json.dumps(payload).encode())
+    producer.flush()
+    _wait_for(lambda: backend.query(  # type: ignore[attr-defined]
+        f"SELECT count() FROM {db}.events_web WHERE event_id = 'warm-up'")[0][0] > 0, 120)
+
+
 def _bulk_insert_rate(backend: object, db: str, rows: int) -> int:
     """Rows per second of one bulk insert of already built rows (the sink's write path)."""
     now = datetime.now(timezone.utc)
@@ -154,7 +165,7 @@ def _wait_for(condition: object, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not condition():  # type: ignore[operator]
         if time.monotonic() > deadline:
-            raise TimeoutError("the benchmark's worker did not start")
+            raise TimeoutError("the benchmark's worker did not get ready")
         time.sleep(0.2)
 
 
