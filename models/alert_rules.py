@@ -185,6 +185,7 @@ class MetricCatalog(BaseModel):
     regions: tuple[Region, ...] = Field(min_length=1)
     default_region: str = Field(default="unknown", min_length=1, max_length=64)  # events of no known region
     stores: dict[str, str] = {}  # store id -> region (name or alias)
+    locations: dict[str, str] = {}  # visitor location (city, province) -> region (name or alias)
     metrics: tuple[Metric, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -212,9 +213,10 @@ class MetricCatalog(BaseModel):
                         raise ValueError(f"ratio metric {metric.name}: unknown metric {part!r}")
                     if isinstance(metrics[part], RatioMetric):
                         raise ValueError(f"ratio metric {metric.name}: {part!r} is a ratio itself")
-        for store, region in self.stores.items():
-            if self.region_named(region) is None and region != self.default_region:
-                raise ValueError(f"store {store!r}: unknown region {region!r}")
+        for kind, mapping in (("store", self.stores), ("location", self.locations)):
+            for place, region in mapping.items():
+                if self.region_named(region) is None and region != self.default_region:
+                    raise ValueError(f"{kind} {place!r}: unknown region {region!r}")
         return self
 
     def metric(self, name: str) -> BuiltinMetric | SignalMetric | EventMetric | RatioMetric:
@@ -234,14 +236,19 @@ class MetricCatalog(BaseModel):
     def region_aliases(self) -> dict[str, str]:
         return {alias_key(s): region.name for region in self.regions for s in region.spellings()}
 
+    def _locations(self) -> dict[str, str]:
+        return {alias_key(place): region for place, region in self.locations.items()}
+
     def region_named(self, text: str) -> str | None:
         return self.region_aliases().get(alias_key(text))
 
     def resolve_region(self, region: str | None = None, store: str | None = None) -> str:
-        """Canonical region of an event: its region field (any alias), else its store's, else the
-        default region."""
+        """Canonical region of an event: its region field (any alias, or a visitor location listed
+        in `locations`), else its store's, else the default region."""
         if region and (name := self.region_named(region)):
             return name
+        if region and (place := self._locations().get(alias_key(region))):
+            return self.region_named(place) or self.default_region
         if store and store in self.stores:
             return self.region_named(self.stores[store]) or self.default_region
         return self.default_region

@@ -249,3 +249,10 @@ def test_ratio_metrics_divide_their_parts() -> None:
 def test_the_horizon_must_cover_week_over_week() -> None:
     with pytest.raises(ValueError):
         MetricStore(CATALOG, horizon_days=7)
+
+
+def test_a_visitor_location_lands_in_its_region() -> None:
+    catalog = load_metrics()
+    assert catalog.resolve_region("Beijing") == "North"
+    assert catalog.resolve_region("深圳") == "South"
+    assert catalog.resolve_region("Atlantis") == catalog.default_region
