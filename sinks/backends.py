@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any, Protocol, Sequence
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 
 class Backend(Protocol):
@@ -96,6 +96,11 @@ def _json_value(value: object) -> object:
     if isinstance(value, datetime):
         return int(value.timestamp())  # DateTime accepts unix seconds, free of time-zone doubt
     raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server URL, naming another database."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
 
 
 def open_backend(url: str) -> Backend:

@@ -178,7 +178,7 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
         profiles[accepted.key] = profile.to_bytes().decode()
         kinds = (["leads_created"] if stored is None else []) + (["leads_routed"] if routing else [])
         if kinds:
-            await send_increments(lead_increments(kinds, profile.region), inbound.ts)
+            await send_increments(lead_increments(kinds, profile.region, inbound.ts), inbound.ts)
         if routing is not None:
             await publish(routing, accepted.key)
 
@@ -212,7 +212,8 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
         if result is None:
             return
         breach, routing = result
-        await send_increments(lead_increments(["sla_breaches"], lead.region if lead else None), breach.detected_at)
+        await send_increments(lead_increments(["sla_breaches"], lead.region if lead else None, breach.detected_at),
+                              breach.detected_at)
         await outputs["leads.sla"].send(key=due.lead_id.encode(), value=breach.model_dump_json().encode())
         metrics.SLA_BREACHES.labels(breach.priority).inc()
         await publish(routing, due.lead_id)
@@ -258,12 +259,9 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
     async def send_timer(timer: LeadTimer) -> None:
         await outputs["leads.timers"].send(key=timer.lead_id.encode(), value=timer.model_dump_json().encode())
 
-    def lead_increments(kinds: list[str], region: str | None) -> list[tuple[str, str, float]]:
-        items = []
-        for kind in kinds:
-            canonical, metric, _ts, amount = lead_contribution(kind, region, utc_now(), desk.catalog)
-            items.append((canonical, metric, amount))
-        return items
+    def lead_increments(kinds: list[str], region: str | None, ts: datetime) -> list[tuple[str, str, float]]:
+        contributions_ = (lead_contribution(kind, region, ts, desk.catalog) for kind in kinds)
+        return [(canonical, metric, amount) for canonical, metric, _ts, amount in contributions_]
 
     async def send_increments(items: list[tuple[str, str, float]], ts: datetime) -> None:
         """Increments of one moment of event time to the regional stage (none: a tick)."""
@@ -348,24 +346,31 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
     app.service(RosterService(settings, router))
     app.service(RulesService(settings, desk))
     if with_sink:
-        app.service(SinkService(settings))
+        app.service(ThreadService(SinkWorker(settings)))
     return app
 
 
-class FollowerService(Service):
-    """Follows a compacted config topic in a thread for as long as the worker runs;
-    subclasses apply each snapshot (`_on_change`, called in that thread)."""
+class ThreadService(Service):
+    """Runs a stoppable thread (the sink, a topic follower) for as long as the worker runs."""
 
-    def __init__(self, settings: Settings, topic: str, **kwargs: Any) -> None:
+    def __init__(self, thread: SinkWorker | TopicFollower, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._follower = TopicFollower(settings, settings.topic(topic), self._on_change)
+        self._thread = thread
 
     async def on_start(self) -> None:
-        self._follower.start()
+        self._thread.start()
 
     async def on_stop(self) -> None:
-        self._follower.stop()
-        await self.loop.run_in_executor(None, self._follower.join, 10.0)
+        self._thread.stop()  # the sink stores and commits what it read before it returns
+        await self.loop.run_in_executor(None, self._thread.join, 30.0)
+
+
+class FollowerService(ThreadService):
+    """Follows a compacted config topic; subclasses apply each snapshot (`_on_change`, called
+    in the follower's thread)."""
+
+    def __init__(self, settings: Settings, topic: str, **kwargs: Any) -> None:
+        super().__init__(TopicFollower(settings, settings.topic(topic), self._on_change), **kwargs)
 
     def _on_change(self, snapshot: Snapshot) -> None:
         raise NotImplementedError
@@ -393,24 +398,6 @@ class RosterService(FollowerService):
         self.loop.call_soon_threadsafe(self._router.replace_roster, active)
         metrics.ROSTER_REPS.set(len(active))
         log.info("roster updated from %s: %d active reps", "reps.roster", len(active))
-
-
-class SinkService(Service):
-    """Runs the ClickHouse sink thread for as long as the worker runs."""
-
-    def __init__(self, settings: Settings, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._settings = settings
-        self._thread: SinkWorker | None = None
-
-    async def on_start(self) -> None:
-        self._thread = SinkWorker(self._settings)
-        self._thread.start()
-
-    async def on_stop(self) -> None:
-        if self._thread is not None:
-            self._thread.stop()
-            await self.loop.run_in_executor(None, self._thread.join, 30.0)
 
 
 class RulesService(FollowerService):

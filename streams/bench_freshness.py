@@ -18,12 +18,11 @@ import time
 import urllib.request
 import uuid
 from datetime import datetime, timezone
-from urllib.parse import urlsplit, urlunsplit
 
 from kafka import KafkaProducer
 
 from config.settings import Settings
-from sinks.backends import open_backend
+from sinks.backends import open_backend, with_database
 from sinks.migrations import migrate
 from sinks.tables import EVENTS_WEB
 from streams.topic_admin import create_topics
@@ -36,7 +35,7 @@ _SAMPLE_EVERY = 20
 def run(rate: int = 2000, seconds: int = 20, bulk_rows: int = 200_000) -> dict[str, object]:
     base = Settings()
     run_id = f"bench{uuid.uuid4().hex[:8]}"
-    url = _with_database(base.clickhouse_url.get_secret_value(), run_id)
+    url = with_database(base.clickhouse_url.get_secret_value(), run_id)
     settings = base.model_copy(update={"topic_prefix": f"{run_id}.", "app_id": run_id})
     create_topics(settings)
     backend = open_backend(url)
@@ -140,10 +139,6 @@ def _bulk_insert_rate(backend: object, db: str, rows: int) -> int:
     started = time.perf_counter()
     backend.insert(EVENTS_WEB.name, EVENTS_WEB.column_names, batch)  # type: ignore[attr-defined]
     return int(rows / (time.perf_counter() - started))
-
-
-def _with_database(url: str, database: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
 
 
 def _free_port() -> int:

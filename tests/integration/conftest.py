@@ -11,11 +11,10 @@ import os
 import time
 import uuid
 from typing import Callable, Iterator, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from sinks.backends import Backend, open_backend
+from sinks.backends import Backend, open_backend, with_database
 
 T = TypeVar("T")
 
@@ -41,11 +40,6 @@ def clickhouse_server_url() -> str:
 def run_id() -> str:
     """A name unique to one test, for its topics, consumer groups and database."""
     return f"it{uuid.uuid4().hex[:10]}"
-
-
-def with_database(url: str, database: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{database}"))
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from config.settings import POLICY_DIR
 from tests.factories import web
-from tests.integration.conftest import poll_until, with_database
+from sinks.backends import with_database
+from tests.integration.conftest import poll_until
 
 MAX_EVENT_BYTES = 4096
 TEAM = Path(__file__).parents[1] / "fixtures" / "team.yaml"
