@@ -22,11 +22,16 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from prometheus_client import start_http_server
 
     from streams.app import create_app
+    from streams.topic_admin import wait_for_topics
 
     from config.settings import DEV_PII_KEY
 
     if not settings.pii_clear_text and settings.pii_key.get_secret_value() == DEV_PII_KEY:
         log.warning("phone numbers and e-mails are hashed with the development key: set LEADFLOW_PII_KEY")
+    missing = wait_for_topics(settings)
+    if missing:
+        print(f"leadflow: topics missing (run `leadflow topics create`): {', '.join(missing)}", file=sys.stderr)
+        return 2
     app = create_app(settings, with_sink=not args.no_sink)
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
+from kafka import KafkaConsumer
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -34,6 +36,24 @@ def _configs(topic: TopicSpec) -> dict[str, str]:
     if topic.retention_days is not None:
         configs["retention.ms"] = str(topic.retention_days * 86_400_000)
     return configs
+
+
+def wait_for_topics(settings: Settings, timeout: float = 60.0) -> list[str]:
+    """Wait until every leadflow topic is in the cluster's metadata; returns those still missing.
+
+    A consumer group that joins while a new topic is missing from the metadata can keep an
+    empty assignment for good (seen with a freshly started broker), so the worker waits here.
+    """
+    consumer = KafkaConsumer(group_id=None, **settings.kafka_python_options())
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            missing = [p.name for p in plan(settings) if not consumer.partitions_for_topic(p.name)]
+            if not missing or time.monotonic() > deadline:
+                return missing
+            time.sleep(0.5)  # metadata refresh period while topics propagate
+    finally:
+        consumer.close()
 
 
 def create_topics(settings: Settings) -> tuple[list[str], list[str]]:
