@@ -31,12 +31,24 @@ class AcceptedEvent(Contract):
 
 
 class ScoredLead(Contract):
-    score_id: str
+    """A lead's intent right after one of its events (`leads.scored`): the score history the
+    boards read; the latest row per lead is the lead's profile as scoring sees it."""
+
+    score_id: str  # from the lead and the event: a reprocessed event gives the same id
     lead_id: str
+    event_id: str
+    source: Source
     score: float = Field(ge=0, le=100)
-    stage: str
-    top_signals: list[str] = []
-    ts: UtcDatetime
+    stage: Stage
+    intensity: Intensity
+    industry: str | None = None
+    product: str | None = None
+    region: str | None = None
+    priority: Priority = "p3"
+    trigger: str | None = None  # set when this event routed the lead
+    top_signals: list[str] = []  # filled when this event routed the lead (the explanation)
+    ts: UtcDatetime  # the event's time
+    scored_at: UtcDatetime
 
 
 class RoutedLead(Contract):

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from sinks.backends import Backend
-from sinks.tables import ALL_TABLES
+from sinks.tables import ALL_TABLES, LEAD_SCORES
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "raw events, routed leads, dead letters",
               lambda db, _version: [table.ddl(db) for table in ALL_TABLES]),
     Migration(2, "board roll-ups per minute, hour and day", lambda db, _version: rollups(db)),
+    Migration(3, "lead scores, lead profiles and rep statistics", lambda db, _version: lead_and_rep_views(db)),
 )
 
 
@@ -50,6 +51,24 @@ def rollups(db: str) -> list[str]:
             f"GROUP BY region, metric, minute) GROUP BY region, metric, period",
         ]
     return statements
+
+
+def lead_and_rep_views(db: str) -> list[str]:
+    """The score history table, each lead's latest assessment, and reps' measured results over
+    the 180 days routing weighs. Both views read deduplicated rows, so replays change nothing."""
+    latest = ", ".join(f"argMax({column}, ts) AS {column}"
+                       for column in ("score", "stage", "intensity", "industry", "product", "region", "priority"))
+    return [
+        LEAD_SCORES.ddl(db),
+        f"CREATE VIEW IF NOT EXISTS {db}.lead_profiles AS "
+        f"SELECT lead_id, {latest}, max(ts) AS last_event, uniqExact(event_id) AS events, "
+        f"countIf(trigger != '') AS routings FROM {db}.lead_scores FINAL GROUP BY lead_id",
+        f"CREATE VIEW IF NOT EXISTS {db}.rep_stats AS "
+        f"SELECT rep_id, industry, countIf(kind = 'accepted') AS accepted, countIf(kind = 'won') AS won, "
+        f"countIf(kind = 'lost') AS lost, won / greatest(won + lost, 1) AS win_rate, "
+        f"sumIf(amount, kind = 'won') AS won_amount FROM {db}.rep_outcomes FINAL "
+        f"WHERE ts >= now() - INTERVAL 180 DAY GROUP BY rep_id, industry",
+    ]
 
 
 def _ledger_ddl(database: str) -> str:

@@ -12,11 +12,12 @@ from pydantic import BaseModel
 from models.events import EVENT_MODELS
 from models.alerts import Alert, Escalation
 from models.base import stable_id
-from models.records import AcceptedEvent, DeadLetter, RegionMetric, RoutedLead, SlaBreach
+from models.records import AcceptedEvent, DeadLetter, RegionMetric, RoutedLead, ScoredLead, SlaBreach
 from models.routing import RepOutcome
 from sinks.personal_data import PersonalData
 from sinks.tables import (
-    ALERTS, DEAD_LETTERS, ESCALATIONS, EVENT_TABLES, LEADS_ROUTED, REGION_METRICS, REP_OUTCOMES, SLA_BREACHES, Table,
+    ALERTS, DEAD_LETTERS, ESCALATIONS, EVENT_TABLES, LEAD_SCORES, LEADS_ROUTED, REGION_METRICS, REP_OUTCOMES,
+    SLA_BREACHES, Table,
 )
 
 Row = tuple[str, tuple[Any, ...]]
@@ -77,6 +78,7 @@ def row_decoders(personal: PersonalData) -> dict[str, Callable[[bytes], Row]]:
 
 
 _RECORD_DECODERS: dict[str, Callable[[bytes], Row]] = {
+    "leads.scored": model_row(LEAD_SCORES, ScoredLead),
     "leads.routed": routed_lead_row,
     "leads.sla": model_row(SLA_BREACHES, SlaBreach),
     "reps.outcomes": model_row(REP_OUTCOMES, RepOutcome),

@@ -102,6 +102,14 @@ LEADS_ROUTED = Table(
      ("event_ts", "DateTime"), ("routed_at", "DateTime"), ("decision_latency_ms", "Float64")),
     "routing_id", "routed_at",
 )
+LEAD_SCORES = Table(
+    "lead_scores",
+    (("score_id", "String"), ("schema_version", "UInt16"), ("lead_id", "String"), ("event_id", "String"),
+     ("source", "String"), ("score", "Float64"), ("stage", "String"), ("intensity", "String"),
+     ("industry", "String"), ("product", "String"), ("region", "String"), ("priority", "String"),
+     ("trigger", "String"), ("top_signals", "Array(String)"), ("ts", "DateTime"), ("scored_at", "DateTime")),
+    "score_id", "ts",
+)
 SLA_BREACHES = Table(
     "sla_breaches",
     (("sla_id", "String"), ("schema_version", "UInt16"), ("lead_id", "String"), ("routing_id", "String"),
@@ -155,5 +163,6 @@ EVENT_TABLES: dict[str, Table] = {
     "signal": EVENTS_SIGNALS,
 }
 ALL_TABLES: tuple[Table, ...] = (
-    *EVENT_TABLES.values(), LEADS_ROUTED, SLA_BREACHES, REP_OUTCOMES, ALERTS, ESCALATIONS, REGION_METRICS, DEAD_LETTERS,
+    *EVENT_TABLES.values(), LEAD_SCORES, LEADS_ROUTED, SLA_BREACHES, REP_OUTCOMES, ALERTS, ESCALATIONS,
+    REGION_METRICS, DEAD_LETTERS,
 )

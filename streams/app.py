@@ -31,7 +31,7 @@ from streams.dead_letters import dead_letter
 from streams.identity import resolve_lead
 from streams.ingest import Rejection, accept, decode_event
 from streams.intent import LeadProfile
-from streams.lead_router import LeadRouter, Routing
+from streams.lead_router import LeadRouter, Routing, scored_lead
 from streams.alert_lifecycle import AlertBook
 from streams.increment_replay import replay_increments
 from streams.region_desk import Outputs, RegionDesk
@@ -104,8 +104,8 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
     sources = raw_topic(*SOURCE_TOPICS.values())
     source_of = {settings.topic(topic): source for source, topic in SOURCE_TOPICS.items()}
     outputs = {name: raw_topic(name) for name in
-               ("events.by_lead", "events.by_region", "leads.routed", "leads.sla", "leads.timers", "deadletter",
-                "region.metrics", "alerts", "alerts.escalations")}
+               ("events.by_lead", "events.by_region", "leads.scored", "leads.routed", "leads.sla", "leads.timers",
+                "deadletter", "region.metrics", "alerts", "alerts.escalations")}
     increments = app.topic(settings.topic("region.increments"), key_serializer="raw", value_serializer="raw",
                            partitions=1)
     # The regional stage is one partition: increments, acknowledgements and silences in order.
@@ -172,10 +172,12 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
     async def on_lead_event(value: bytes) -> None:
         accepted = AcceptedEvent.model_validate_json(value)
         inbound = EVENT_MODELS[accepted.source].model_validate(accepted.event)
-        stored = profiles.get(accepted.key)
-        profile, routing = router.on_event(accepted.key, inbound, load_profile(stored), utc_now(),
-                                           accepted.signals if accepted.source == "call" else None)
+        stored, now = profiles.get(accepted.key), utc_now()
+        profile, intent, routing = router.on_event(accepted.key, inbound, load_profile(stored), now,
+                                                   accepted.signals if accepted.source == "call" else None)
         profiles[accepted.key] = profile.to_bytes().decode()
+        scored = scored_lead(accepted.key, inbound, intent, now)
+        await outputs["leads.scored"].send(key=accepted.key.encode(), value=scored.model_dump_json().encode())
         kinds = (["leads_created"] if stored is None else []) + (["leads_routed"] if routing else [])
         if kinds:
             await send_increments(lead_increments(kinds, profile.region, inbound.ts), inbound.ts)

@@ -12,12 +12,13 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 from config.policy_files import load_roster
 
 from models.events import InboundEvent
-from models.records import RoutedLead, SlaBreach
+from models.base import stable_id
+from models.records import RoutedLead, ScoredLead, SlaBreach
 from models.routing import Intent, RepOutcome
 from models.reps import Rep
 from models.routing_pack import ContentLibrary, PackSet
@@ -33,6 +34,15 @@ POLICY = "match"
 class Routing:
     routed: RoutedLead
     sla: PendingSla | None  # None when the lead went to an overflow queue
+
+
+class LeadUpdate(NamedTuple):
+    """What one event did to its lead: the profile to store, the intent assessed right after
+    the event, and the routing when the event made the lead hot."""
+
+    profile: LeadProfile
+    intent: Intent
+    routing: Routing | None
 
 
 @dataclass(frozen=True)
@@ -69,17 +79,17 @@ class LeadRouter:
         self.team: TeamState = self.matcher.new_state(self.stats.capability(self.rep_ids, datetime.now(timezone.utc)))
 
     def on_event(self, lead_id: str, event: InboundEvent, profile: LeadProfile | None, now: datetime,
-                 signals: Mapping[str, int] | None = None) -> tuple[LeadProfile, Routing | None]:
+                 signals: Mapping[str, int] | None = None) -> LeadUpdate:
         """Update the profile; route when the intent says so (threshold or trigger, with hysteresis).
         `signals`: a call's phrase counts when already found (at ingest); else found here."""
         started = time.perf_counter()
         profile = self.intent.update(profile, event, signals)
         intent = self.intent.assess(profile, event.ts)
         if intent.trigger is None:
-            return profile, None
+            return LeadUpdate(profile, intent, None)
         self.intent.mark_routed(profile, event.ts)
         trigger = Trigger(event.event_id, event.source, event.ts)
-        return profile, self._route(lead_id, intent, trigger, 1, (), now, started)
+        return LeadUpdate(profile, intent, self._route(lead_id, intent, trigger, 1, (), now, started))
 
     def on_outcome(self, outcome: RepOutcome, pending: PendingSla | None) -> PendingSla | None:
         """The lead's SLA after the outcome: `accepted` by the assigned rep stops the timer."""
@@ -146,4 +156,25 @@ def _record(lead_id: str, intent: Intent, decision: Decision, overflow: str, tri
         event_ts=trigger.ts,
         routed_at=now,
         decision_latency_ms=latency_ms,
+    )
+
+
+def scored_lead(lead_id: str, event: InboundEvent, intent: Intent, now: datetime) -> ScoredLead:
+    """The `leads.scored` record of an event's assessment."""
+    return ScoredLead(
+        score_id=stable_id("score", lead_id, event.event_id),
+        lead_id=lead_id,
+        event_id=event.event_id,
+        source=event.source,
+        score=intent.score,
+        stage=intent.stage,
+        intensity=intent.intensity,
+        industry=intent.industry,
+        product=intent.product,
+        region=intent.region,
+        priority=intent.priority,
+        trigger=intent.trigger,
+        top_signals=intent.top_signals,
+        ts=event.ts,
+        scored_at=now,
     )

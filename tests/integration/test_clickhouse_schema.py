@@ -12,7 +12,7 @@ import pytest
 
 from models.events import EVENT_MODELS
 from models.alerts import Alert, Escalation, MetricMove
-from models.records import DeadLetter, RegionMetric, RoutedLead, SlaBreach
+from models.records import DeadLetter, RegionMetric, RoutedLead, ScoredLead, SlaBreach
 from models.routing import ContentPack, RepOutcome, RunnerUp
 from sinks.backends import Backend, open_backend
 from sinks.migrations import MIGRATIONS, migrate
@@ -58,6 +58,10 @@ def _messages() -> list[tuple[str, bytes]]:
                         content_pack=ContentPack(id="automotive-tv", talk_track="..."), stage="purchase",
                         trigger_source="web", event_ts=NOW, routed_at=NOW, decision_latency_ms=0.042)
     messages.append(("leads.routed", routed.model_dump_json().encode()))
+    scored = ScoredLead(score_id="sc-1", lead_id="lead-1", event_id="e-1", source="web", score=71.5, stage="purchase",
+                        intensity="high", industry="automotive", region="North", trigger="threshold",
+                        top_signals=["downloaded wp-hv-connector (+18)"], ts=NOW, scored_at=NOW)
+    messages.append(("leads.scored", scored.model_dump_json().encode()))
     breach = SlaBreach(sla_id="s-1", lead_id="lead-1", routing_id="r-1", rep_id="rep-001", priority="p1",
                        deadline=NOW, detected_at=NOW, attempt=1, next_routing_id="r-2", next_rep_id=None)
     messages.append(("leads.sla", breach.model_dump_json().encode()))
@@ -112,6 +116,10 @@ def test_every_record_type_round_trips_and_repeats_are_counted_once(backend: Bac
     assert (state, notify, json.loads(context)[0]["metric"], escalated) == ("firing", 1, "orders", "e-1")
     (raw,), = backend.query(f"SELECT raw_base64 FROM {db}.dead_letters FINAL")
     assert base64.b64decode(raw) == b"\xff{oops"
+    assert backend.query(f"SELECT lead_id, score, stage, region, events, routings FROM {db}.lead_profiles") == [
+        ("lead-1", 71.5, "purchase", "North", 1, 1)]
+    assert backend.query(f"SELECT rep_id, industry, won, lost, win_rate, won_amount FROM {db}.rep_stats") == [
+        ("rep-001", "automotive", 1, 0, 1.0, 125000.0)]
 
 
 def test_a_column_added_to_a_table_description_is_added_by_migrate(backend: Backend) -> None:

@@ -87,7 +87,7 @@ def leads_routed_in_process(events: list[Any]) -> set[str]:
         aliases.update(learned)
         if lead_id is None:
             continue
-        profiles[lead_id], routing = router.on_event(lead_id, event, profiles.get(lead_id), event.ts)
+        profiles[lead_id], _intent, routing = router.on_event(lead_id, event, profiles.get(lead_id), event.ts)
         if routing is not None:
             routed.add(lead_id)
     return routed
@@ -130,12 +130,17 @@ def test_worker_ingests_routes_dead_letters_and_stores_everything(
                  for source, table in tables.items()}
         found["routed"] = {row[0] for row in server_backend.query(f"SELECT lead_id FROM {db}.leads_routed FINAL")}
         found["dead"] = {row[0] for row in server_backend.query(f"SELECT reason FROM {db}.dead_letters FINAL")}
+        found["scored"] = {row[0] for row in server_backend.query(f"SELECT event_id FROM {db}.lead_scores FINAL")}
         return found
 
     expected = {source: {e.event_id for e in parsed if e.source == source} for source in tables}
     expected["routed"] = expected_leads
     expected["dead"] = {reason for _s, _r, reason in MALFORMED}
+    expected["scored"] = {e.event_id for e in parsed if e.identities()}  # every event of a lead is scored
     poll_until(stored, lambda found: found == expected, 60, "every record in ClickHouse")
+    # Each lead's latest assessment: the routed ones were routed once, by a hot score or a trigger.
+    profiles = dict(server_backend.query(f"SELECT lead_id, routings FROM {db}.lead_profiles"))
+    assert {lead for lead, routings in profiles.items() if routings} == expected_leads
     # Phone numbers are stored as keyed hashes, never as written.
     phones = {row[0] for row in server_backend.query(f"SELECT phone FROM {db}.events_web FINAL WHERE phone != ''")}
     assert phones == {PersonalData(DEV_PII_KEY.encode()).protect("phone", "+86 139 0000 0009")}

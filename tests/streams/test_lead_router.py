@@ -45,7 +45,7 @@ def white_paper_reads(visitor: str = "tier1-buyer") -> list[WebEvent]:
 def run(router: LeadRouter, events: list[WebEvent], lead_id: str = "lead-1"):  # type: ignore[no-untyped-def]
     profile, routings = None, []
     for event in events:
-        profile, routing = router.on_event(lead_id, event, profile, event.ts)
+        profile, _intent, routing = router.on_event(lead_id, event, profile, event.ts)
         routings.append(routing)
     return profile, routings
 
@@ -74,7 +74,7 @@ def test_later_events_do_not_route_the_lead_again(router: LeadRouter) -> None:
     profile, routings = run(router, white_paper_reads())
     more = WebEvent.model_validate(web(kind="form_submit", visitor_id="tier1-buyer",
                                        ts=(T0 + timedelta(minutes=6)).isoformat()))
-    _profile, routing = router.on_event("lead-1", more, profile, more.ts)
+    routing = router.on_event("lead-1", more, profile, more.ts).routing
     assert routing is None
 
 
@@ -115,7 +115,7 @@ def test_routing_ids_are_deterministic(router: LeadRouter) -> None:
 
 def test_a_lead_nobody_can_serve_goes_to_overflow_with_the_reason(router: LeadRouter) -> None:
     event = CallTranscript.model_validate(call(language="ja", text="見積もりと予算 quote budget contract trial"))
-    _profile, routing = router.on_event("lead-ja", event, None, event.ts)
+    routing = router.on_event("lead-ja", event, None, event.ts).routing
     if routing is None:  # the call alone may not reach the threshold; then nothing is routed at all
         pytest.fail("a call asking for quote, budget, contract and trial should trigger routing")
     assert routing.routed.rep_id is None and routing.routed.queue.startswith("overflow")
@@ -125,8 +125,8 @@ def test_a_lead_nobody_can_serve_goes_to_overflow_with_the_reason(router: LeadRo
 def test_a_lead_routed_by_a_pattern_at_a_low_score_is_not_routed_again_by_its_next_event(
         router: LeadRouter) -> None:
     first = CallTranscript.model_validate(call())  # asks for a quote and has a budget
-    profile, routing = router.on_event("lead-call", first, None, first.ts)
+    profile, _intent, routing = router.on_event("lead-call", first, None, first.ts)
     assert routing is not None and routing.routed.score < 40  # a pattern, not the threshold
     same_moment = WebEvent.model_validate(web(kind="form_submit", phone=call()["phone"], ts=call()["ts"]))
-    _profile, again = router.on_event("lead-call", same_moment, profile, same_moment.ts)
+    again = router.on_event("lead-call", same_moment, profile, same_moment.ts).routing
     assert again is None
