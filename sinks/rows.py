@@ -1,15 +1,17 @@
-"""From a message on one of the sink's topics to the table row(s) it is stored as."""
+"""From a record to the table row it is stored as: from the model (the embedded replay), or
+from a message on one of the sink's topics (the worker's sink)."""
 
 from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 from functools import partial
 from typing import Any, Callable
 
 from pydantic import BaseModel
 
-from models.events import EVENT_MODELS
+from models.events import EVENT_MODELS, InboundEvent
 from models.alerts import Alert, Escalation
 from models.base import stable_id
 from models.records import AcceptedEvent, DeadLetter, RegionMetric, RoutedLead, ScoredLead, SlaBreach
@@ -23,21 +25,19 @@ from sinks.tables import (
 Row = tuple[str, tuple[Any, ...]]
 
 
-def accepted_event_row(value: bytes, personal: PersonalData) -> Row:
-    accepted = AcceptedEvent.model_validate_json(value)
-    event = EVENT_MODELS[accepted.source].model_validate(accepted.event)
-    fields = {**event.model_dump(), "received_at": accepted.received_at}
-    if event.identities():
-        fields["lead_id"] = accepted.key
+def event_row(event: InboundEvent, lead_id: str | None, received_at: datetime, personal: PersonalData) -> Row:
+    """A raw event, its personal identifiers protected, with the lead it was resolved to."""
+    fields = {**event.model_dump(), "received_at": received_at}
+    if lead_id is not None:
+        fields["lead_id"] = lead_id
     for kind, field in (("phone", "phone"), ("email", "email"), ("messaging", "messaging_id")):
         if field in fields:
             fields[field] = personal.protect(kind, fields[field])
-    table = EVENT_TABLES[accepted.source]
+    table = EVENT_TABLES[event.source]
     return table.name, table.row(fields)
 
 
-def routed_lead_row(value: bytes) -> Row:
-    routed = RoutedLead.model_validate_json(value)
+def routed_lead_row(routed: RoutedLead) -> Row:
     fields = {
         **routed.model_dump(),
         "runners_up_json": json.dumps([r.model_dump() for r in routed.runners_up], ensure_ascii=False),
@@ -46,8 +46,7 @@ def routed_lead_row(value: bytes) -> Row:
     return LEADS_ROUTED.name, LEADS_ROUTED.row(fields)
 
 
-def alert_row(value: bytes) -> Row:
-    alert = Alert.model_validate_json(value)
+def alert_row(alert: Alert) -> Row:
     fields = {
         **alert.model_dump(),
         "record_id": stable_id("alert-record", alert.alert_id, alert.state),
@@ -58,32 +57,58 @@ def alert_row(value: bytes) -> Row:
     return ALERTS.name, ALERTS.row(fields)
 
 
-def model_row(table: Table, model: type[BaseModel]) -> Callable[[bytes], Row]:
-    """Decoder for records whose fields map one to one onto the table's columns."""
-    def decode(value: bytes) -> Row:
-        return table.name, table.row(model.model_validate_json(value).model_dump())
-    return decode
-
-
-def dead_letter_row(value: bytes) -> Row:
-    letter = DeadLetter.model_validate_json(value)
+def dead_letter_row(letter: DeadLetter) -> Row:
     fields = {**letter.model_dump(), "raw_base64": base64.b64encode(letter.raw).decode("ascii")}
     return DEAD_LETTERS.name, DEAD_LETTERS.row(fields)
+
+
+def _plain_row(table: Table) -> Callable[[BaseModel], Row]:
+    """Rows of records whose fields map one to one onto the table's columns."""
+    def row(record: BaseModel) -> Row:
+        return table.name, table.row(record.model_dump())
+    return row
+
+
+# Record type -> its row; raw events need their lead and protection: event_row.
+RECORD_ROWS: dict[type[BaseModel], Callable[[Any], Row]] = {
+    ScoredLead: _plain_row(LEAD_SCORES),
+    RoutedLead: routed_lead_row,
+    SlaBreach: _plain_row(SLA_BREACHES),
+    RepOutcome: _plain_row(REP_OUTCOMES),
+    Alert: alert_row,
+    Escalation: _plain_row(ESCALATIONS),
+    RegionMetric: _plain_row(REGION_METRICS),
+    DeadLetter: dead_letter_row,
+}
+_TOPIC_RECORDS: dict[str, type[BaseModel]] = {
+    "leads.scored": ScoredLead,
+    "leads.routed": RoutedLead,
+    "leads.sla": SlaBreach,
+    "reps.outcomes": RepOutcome,
+    "alerts": Alert,
+    "alerts.escalations": Escalation,
+    "region.metrics": RegionMetric,
+    "deadletter": DeadLetter,
+}
+
+
+def record_row(record: BaseModel) -> Row:
+    return RECORD_ROWS[type(record)](record)
+
+
+def accepted_event_row(value: bytes, personal: PersonalData) -> Row:
+    accepted = AcceptedEvent.model_validate_json(value)
+    event = EVENT_MODELS[accepted.source].model_validate(accepted.event)
+    return event_row(event, accepted.key if event.identities() else None, accepted.received_at, personal)
+
+
+def _record_decoder(model: type[BaseModel]) -> Callable[[bytes], Row]:
+    row = RECORD_ROWS[model]
+    return lambda value: row(model.model_validate_json(value))
 
 
 def row_decoders(personal: PersonalData) -> dict[str, Callable[[bytes], Row]]:
     """Catalogue topic name -> decoder, for the topics the sink stores."""
     events = partial(accepted_event_row, personal=personal)
-    return {"events.by_lead": events, "events.by_region": events, **_RECORD_DECODERS}
-
-
-_RECORD_DECODERS: dict[str, Callable[[bytes], Row]] = {
-    "leads.scored": model_row(LEAD_SCORES, ScoredLead),
-    "leads.routed": routed_lead_row,
-    "leads.sla": model_row(SLA_BREACHES, SlaBreach),
-    "reps.outcomes": model_row(REP_OUTCOMES, RepOutcome),
-    "alerts": alert_row,
-    "alerts.escalations": model_row(ESCALATIONS, Escalation),
-    "region.metrics": model_row(REGION_METRICS, RegionMetric),
-    "deadletter": dead_letter_row,
-}
+    return {"events.by_lead": events, "events.by_region": events,
+            **{topic: _record_decoder(model) for topic, model in _TOPIC_RECORDS.items()}}

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from config.policy_files import PolicyError
 from config.settings import Settings
+from streams.embedded.commands import add_commands as add_embedded_commands
 
 log = logging.getLogger("leadflow")
 
@@ -237,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
         for option, (default, text) in options.items():
             sub.add_argument(f"--{option.replace('_', '-')}", dest=option, type=int, default=default, help=f"{text} (default {default})")
         sub.set_defaults(run=cmd_bench)
+
+    add_embedded_commands(commands)
 
     config = commands.add_parser("config", help="settings").add_subparsers(dest="action", required=True)
     show = config.add_parser("show", help="print the effective settings, secrets masked")

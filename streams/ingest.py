@@ -28,6 +28,11 @@ def decode_event(source: str, raw: bytes | None, max_bytes: int) -> InboundEvent
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return Rejection("malformed_json", str(exc))
+    return validate_event(source, data)
+
+
+def validate_event(source: str, data: object) -> InboundEvent | Rejection:
+    """Validate one parsed payload of `source`."""
     if not isinstance(data, dict):
         return Rejection("wrong_type", f"expected a JSON object, got {type(data).__name__}")
     try:

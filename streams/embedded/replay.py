@@ -1,0 +1,187 @@
+"""The worker's processors driven in-process, in event-time order (`leadflow replay`, `leadflow demo`).
+
+The same pure drivers as the Faust agents (streams/app.py): identity stitching and call analysis
+as in `ingest`, LeadRouter for the `leads` agent, RegionDesk for the `regions` agent. What the
+worker does on the wall clock happens here on the event clock, from a timer queue:
+- an SLA is checked at its deadline (the worker checks every few seconds);
+- rules are ticked once a minute of event time (the worker: every `alert_tick_seconds`);
+- reps accept routed leads after the minutes given in `responses`, standing in for the
+  `reps.outcomes` a live team would send (outcome lines in the file are applied as they come).
+Idle lead profiles are not expired: a replay covers days, the idle period is weeks.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+from models.base import stable_id
+from models.events import CallTranscript, InboundEvent
+from models.alerts import Alert, Escalation
+from models.records import RegionMetric, RoutedLead, ScoredLead, SlaBreach
+from models.routing import RepOutcome
+from streams.aggregates import contributions, lead_contribution
+from streams.capability import RepStats
+from streams.embedded.events_file import Line
+from streams.identity import resolve_lead
+from streams.intent import LeadProfile
+from streams.lead_router import LeadRouter, Routing, scored_lead
+from streams.region_desk import Outputs, RegionDesk
+from streams.sla import PendingSla
+
+TICK = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Policies:
+    """What a replay decides with: policy files, the team, its history and how fast it answers."""
+
+    policy_dir: Path
+    roster_file: Path
+    deals: tuple[RepOutcome, ...] = ()  # deal history: reps' measured capability
+    responses: Mapping[str, float | None] = field(default_factory=dict)  # rep id -> minutes to accept
+
+
+@dataclass
+class Results:
+    """Every record the worker would have published, in the order it would have."""
+
+    events: list[tuple[InboundEvent, str | None]] = field(default_factory=list)  # with their lead
+    scored: list[ScoredLead] = field(default_factory=list)
+    routed: list[RoutedLead] = field(default_factory=list)
+    breaches: list[SlaBreach] = field(default_factory=list)
+    outcomes: list[RepOutcome] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    escalations: list[Escalation] = field(default_factory=list)
+    metrics: list[RegionMetric] = field(default_factory=list)
+
+
+class Replay:
+    def __init__(self, policies: Policies, lateness_seconds: float = 120.0) -> None:
+        stats = RepStats.from_history(policies.deals)
+        self.router = LeadRouter.from_policies(policies.policy_dir, policies.roster_file, stats)
+        self.desk = RegionDesk.from_policies(policies.policy_dir, lateness_seconds)
+        self.lateness = timedelta(seconds=lateness_seconds)
+        self.responses = policies.responses
+        self.results = Results()
+        self._aliases: dict[str, str] = {}
+        self._profiles: dict[str, LeadProfile] = {}
+        self._slas: dict[str, PendingSla] = {}
+        # (when, sequence, handler, argument): the sequence keeps same-moment timers in order.
+        self._timers: list[tuple[datetime, int, Callable[[datetime, object], None], object]] = []
+        self._sequence = itertools.count()
+        self._next_tick: datetime | None = None
+
+    def run(self, lines: Iterable[Line]) -> Results:
+        """Feed lines in event-time order; then let time run on until every timer has fired."""
+        last: datetime | None = None
+        for line in lines:
+            ts = line.record.ts
+            self._advance(ts)
+            if isinstance(line.record, RepOutcome):
+                self._on_outcome(line.record)
+            else:
+                self._on_event(line.record)
+            last = ts
+        if last is not None:
+            self._advance(max([last + self.lateness + TICK, *(when for when, *_ in self._timers)]))
+        return self.results
+
+    # ---- the clock -------------------------------------------------------------------------
+
+    def _advance(self, to: datetime) -> None:
+        """Fire every timer and minute tick due by `to`, in time order."""
+        if self._next_tick is None:
+            self._next_tick = to.replace(second=0, microsecond=0) + TICK
+        while True:
+            timer_at = self._timers[0][0] if self._timers else None
+            if timer_at is not None and timer_at <= to and timer_at < self._next_tick:
+                when, _seq, handler, argument = heapq.heappop(self._timers)
+                handler(when, argument)
+            elif self._next_tick <= to:
+                self._publish_regional(self.desk.on_tick(self._next_tick))
+                self._next_tick += TICK
+            else:
+                return
+
+    def _at(self, when: datetime, handler: Callable[[datetime, object], None], argument: object) -> None:
+        heapq.heappush(self._timers, (when, next(self._sequence), handler, argument))
+
+    # ---- ingest and the lead stage -----------------------------------------------------------
+
+    def _on_event(self, event: InboundEvent) -> None:
+        lead_id, learned = resolve_lead(event, self._aliases)
+        self._aliases.update(learned)
+        self.results.events.append((event, lead_id))
+        signals = self.router.intent.signals_of(event) if isinstance(event, CallTranscript) else None
+        increments = contributions(event, self.desk.catalog)
+        if increments:
+            self._increments([(region, metric, event.ts, amount) for region, metric, amount in increments])
+        if lead_id is not None:
+            self._on_lead_event(lead_id, event, signals)
+
+    def _on_lead_event(self, lead_id: str, event: InboundEvent, signals: dict[str, int] | None) -> None:
+        stored = self._profiles.get(lead_id)
+        profile, intent, routing = self.router.on_event(lead_id, event, stored, event.ts, signals)
+        self._profiles[lead_id] = profile
+        self.results.scored.append(scored_lead(lead_id, event, intent, event.ts))
+        kinds = (["leads_created"] if stored is None else []) + (["leads_routed"] if routing else [])
+        self._lead_increments(kinds, profile.region, event.ts)
+        if routing is not None:
+            self._publish(lead_id, routing)
+
+    def _publish(self, lead_id: str, routing: Routing) -> None:
+        routed = routing.routed
+        self.results.routed.append(routed)
+        if routing.sla is None:
+            self._slas.pop(lead_id, None)
+            return
+        self._slas[lead_id] = routing.sla
+        self._at(routing.sla.deadline, self._on_sla_due, (lead_id, routing.sla.routing_id))
+        minutes = self.responses.get(routing.sla.rep_id)
+        if minutes is not None:
+            self._at(routed.routed_at + timedelta(minutes=minutes), self._on_response, routed)
+
+    def _on_response(self, when: datetime, routed: object) -> None:
+        assert isinstance(routed, RoutedLead) and routed.rep_id is not None
+        self._on_outcome(RepOutcome(outcome_id=stable_id("outcome", routed.routing_id, "accepted"),
+                                    routing_id=routed.routing_id, lead_id=routed.lead_id, rep_id=routed.rep_id,
+                                    kind="accepted", industry=routed.industry, product=routed.product, ts=when))
+
+    def _on_outcome(self, outcome: RepOutcome) -> None:
+        self.results.outcomes.append(outcome)
+        pending = self._slas.get(outcome.lead_id)
+        after = self.router.on_outcome(outcome, pending)
+        if after is None:
+            self._slas.pop(outcome.lead_id, None)
+
+    def _on_sla_due(self, when: datetime, due: object) -> None:
+        lead_id, routing_id = due  # type: ignore[misc]
+        pending, profile = self._slas.get(lead_id), self._profiles.get(lead_id)
+        if pending is None or pending.routing_id != routing_id or profile is None:
+            return  # accepted or re-routed meanwhile
+        result = self.router.on_sla_due(lead_id, pending, profile, when)
+        if result is None:
+            return
+        breach, routing = result
+        self.results.breaches.append(breach)
+        self._lead_increments(["sla_breaches"], profile.region, when)
+        self._publish(lead_id, routing)
+
+    # ---- the regional stage ------------------------------------------------------------------
+
+    def _lead_increments(self, kinds: list[str], region: str | None, ts: datetime) -> None:
+        if kinds:
+            self._increments([lead_contribution(kind, region, ts, self.desk.catalog) for kind in kinds])
+
+    def _increments(self, increments: list[tuple[str, str, datetime, float]]) -> None:
+        self._publish_regional(self.desk.on_increments(increments))
+
+    def _publish_regional(self, out: Outputs) -> None:
+        self.results.alerts += out.alerts
+        self.results.escalations += out.escalations
+        self.results.metrics += out.metrics

@@ -1,0 +1,90 @@
+"""One replay of an events file, end to end: read and check the lines, run them through the
+pipeline's processors, store every record in embedded ClickHouse (chdb)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import yaml
+
+from models.records import DeadLetter
+from models.routing import RepOutcome
+from sinks.backends import Backend, open_backend
+from sinks.migrations import migrate
+from sinks.personal_data import PersonalData
+from streams.dead_letters import dead_letter
+from streams.embedded.events_file import BadLine, Line, in_event_time, read_lines
+from streams.embedded.replay import Policies, Replay, Results
+from streams.embedded.store import result_rows, store
+
+DATABASE = "leadflow"
+
+
+@dataclass(frozen=True)
+class EventsFile:
+    path: Path
+    lines: list[Line]  # in event-time order
+    bad: list[BadLine]
+
+    @classmethod
+    def read(cls, path: Path) -> EventsFile:
+        lines: list[Line] = []
+        bad: list[BadLine] = []
+        for line in read_lines(path):
+            (lines if isinstance(line, Line) else bad).append(line)  # type: ignore[arg-type]
+        return cls(path, in_event_time(lines), bad)
+
+    def dead_letters(self, now: datetime) -> list[DeadLetter]:
+        """The bad lines as the worker would dead-letter them: the file as topic, the line as offset."""
+        return [dead_letter(f"file:{self.path.name}", 0, line.number, line.text.rstrip("\n").encode(),
+                            line.reason, line.detail, now)  # type: ignore[arg-type]
+                for line in self.bad]
+
+
+def load_policies(policy_dir: Path, roster: Path, deals: Path | None = None,
+                  responses: Path | None = None) -> Policies:
+    """Policies from files: the deal history as JSON Lines of RepOutcome, responses as YAML
+    (rep id -> minutes to accept a routed lead; null or absent: never)."""
+    history = tuple(RepOutcome.model_validate_json(text) for text in _lines(deals)) if deals else ()
+    answers = yaml.safe_load(responses.read_text(encoding="utf-8")) or {} if responses else {}
+    return Policies(policy_dir, roster, history, answers)
+
+
+def replay(events: EventsFile, policies: Policies, lateness_seconds: float = 120.0,
+           progress: Callable[[int], None] = lambda _done: None) -> Results:
+    return Replay(policies, lateness_seconds).run(_reporting(events.lines, progress))
+
+
+def open_store(folder: Path) -> Backend:
+    """chdb in `folder`, with the worker's schema (the same migrations as on a server)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    backend = open_backend(f"chdb://{folder.resolve()}?database={DATABASE}")
+    migrate(backend)
+    return backend
+
+
+def save(results: Results, events: EventsFile, policies: Policies, backend: Backend,
+         personal: PersonalData) -> dict[str, int]:
+    """Every record of the replay, the deal history and the bad lines, into the store."""
+    extra = [*policies.deals, *events.dead_letters(datetime.now(timezone.utc))]
+    return store(result_rows(results, personal, extra), backend)
+
+
+def _reporting(lines: list[Line], progress: Callable[[int], None], every: int = 2000) -> Iterator[Line]:
+    for done, line in enumerate(lines, 1):
+        yield line
+        if done % every == 0 or done == len(lines):
+            progress(done)
+
+
+def _lines(path: Path) -> Iterable[str]:
+    with path.open(encoding="utf-8") as file:
+        yield from (text for text in file if text.strip())
+
+
+def to_json(data: object) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
