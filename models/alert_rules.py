@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 from dataclasses import dataclass
 from typing import Annotated, Literal, TypeAlias, Union
 
@@ -113,6 +114,7 @@ _FILTER_FIELDS: dict[str, set[str]] = {
 }
 
 
+@functools.lru_cache(maxsize=16_384)  # the same pages and SKUs recur on every event stream
 def _any_glob(value: str | None, patterns: tuple[str, ...]) -> bool:
     return value is not None and any(fnmatch.fnmatchcase(value, pattern) for pattern in patterns)
 

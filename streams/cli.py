@@ -99,6 +99,7 @@ BENCH_OPTIONS: dict[str, dict[str, tuple[int, str]]] = {
     "rules": {"rules": (200, "alert rules to evaluate"), "updates": (50_000, "metric updates to time")},
     "freshness": {"rate": (2000, "events per second to produce"), "seconds": (20, "how long to produce"),
                   "bulk_rows": (200_000, "rows of the bulk insert measurement")},
+    "replay": {"events": (40_000, "events in the generated world"), "seed": (7, "the world's seed")},
 }
 BENCH_HELP = {
     "routing": "time the full routing decision (constraints, scoring, explanation); prints JSON",
@@ -107,6 +108,7 @@ BENCH_HELP = {
     "rules": "time one metric update and the evaluation of the rules that read it; prints JSON",
     "freshness": "event time to row queryable in ClickHouse through a worker it starts, against the running "
                  "Kafka and ClickHouse (LEADFLOW_* settings); prints JSON",
+    "replay": "events per second of an in-process replay of a generated world on one core; prints JSON",
 }
 
 

@@ -8,6 +8,7 @@ GlobalTable (every worker sees every alias). No raw identifier is stored in it.
 
 from __future__ import annotations
 
+import functools
 from typing import Mapping
 
 from models.base import stable_id
@@ -21,7 +22,12 @@ _PRECEDENCE = ("email", "phone", "messaging", "cookie")
 def alias_keys(event: InboundEvent) -> list[tuple[str, str]]:
     """(kind, alias key) of each identifier on the event, strongest first."""
     ids = event.identities()
-    return [(kind, stable_id("alias", kind, normalise(kind, ids[kind]))) for kind in _PRECEDENCE if kind in ids]
+    return [(kind, _alias_key(kind, ids[kind])) for kind in _PRECEDENCE if kind in ids]
+
+
+@functools.lru_cache(maxsize=65_536)  # people come back: most events repeat a known identifier
+def _alias_key(kind: str, identifier: str) -> str:
+    return stable_id("alias", kind, normalise(kind, identifier))
 
 
 def resolve_lead(event: InboundEvent, aliases: Mapping[str, str]) -> tuple[str | None, dict[str, str]]:

@@ -78,6 +78,10 @@ class LeadRouter:
         self.rep_ids = [rep.id for rep in self.matcher.reps]
         self.team: TeamState = self.matcher.new_state(self.stats.capability(self.rep_ids, datetime.now(timezone.utc)))
 
+    def measure_capability(self, now: datetime) -> None:
+        """Reps' measured capability as of `now` (a replay measures at its own time, not today)."""
+        self.team.capability = self.stats.capability(self.rep_ids, now)
+
     def on_event(self, lead_id: str, event: InboundEvent, profile: LeadProfile | None, now: datetime,
                  signals: Mapping[str, int] | None = None) -> LeadUpdate:
         """Update the profile; route when the intent says so (threshold or trigger, with hysteresis).
@@ -160,21 +164,24 @@ def _record(lead_id: str, intent: Intent, decision: Decision, overflow: str, tri
 
 
 def scored_lead(lead_id: str, event: InboundEvent, intent: Intent, now: datetime) -> ScoredLead:
-    """The `leads.scored` record of an event's assessment."""
-    return ScoredLead(
-        score_id=stable_id("score", lead_id, event.event_id),
-        lead_id=lead_id,
-        event_id=event.event_id,
-        source=event.source,
-        score=intent.score,
-        stage=intent.stage,
-        intensity=intent.intensity,
-        industry=intent.industry,
-        product=intent.product,
-        region=intent.region,
-        priority=intent.priority,
-        trigger=intent.trigger,
-        top_signals=intent.top_signals,
-        ts=event.ts,
-        scored_at=now,
-    )
+    """The `leads.scored` record of an event's assessment (runs once per lead event)."""
+    return _new_scored({
+        "score_id": stable_id("score", lead_id, event.event_id),
+        "lead_id": lead_id,
+        "event_id": event.event_id,
+        "source": event.source,
+        "score": intent.score,
+        "stage": intent.stage,
+        "intensity": intent.intensity,
+        "industry": intent.industry,
+        "product": intent.product,
+        "region": intent.region,
+        "priority": intent.priority,
+        "trigger": intent.trigger,
+        "top_signals": intent.top_signals,
+        "ts": event.ts,
+        "scored_at": now,
+    })
+
+
+_new_scored = ScoredLead.__pydantic_validator__.validate_python  # a dict validates faster than keywords

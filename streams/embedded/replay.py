@@ -8,6 +8,10 @@ worker does on the wall clock happens here on the event clock, from a timer queu
 - reps accept routed leads after the minutes given in `responses`, standing in for the
   `reps.outcomes` a live team would send (outcome lines in the file are applied as they come).
 Idle lead profiles are not expired: a replay covers days, the idle period is weeks.
+
+A file may leave days out (a generated world holds one day of last week and today). The clock
+runs on for `QUIET` after the last event, then jumps to the next one: ticking through a gap in
+the file would judge day-over-day rules on days that were never recorded.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from streams.region_desk import Outputs, RegionDesk
 from streams.sla import PendingSla
 
 TICK = timedelta(minutes=1)
+QUIET = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,11 @@ class Replay:
         last: datetime | None = None
         for line in lines:
             ts = line.record.ts
+            if last is None:
+                self.router.measure_capability(ts)  # reps' record as of the replayed time
+            elif ts - last > QUIET:
+                self._advance(last + QUIET)
+                self._next_tick = _minute(ts) + TICK  # a gap in the file: no ticks through it
             self._advance(ts)
             if isinstance(line.record, RepOutcome):
                 self._on_outcome(line.record)
@@ -96,7 +106,7 @@ class Replay:
     def _advance(self, to: datetime) -> None:
         """Fire every timer and minute tick due by `to`, in time order."""
         if self._next_tick is None:
-            self._next_tick = to.replace(second=0, microsecond=0) + TICK
+            self._next_tick = _minute(to) + TICK
         while True:
             timer_at = self._timers[0][0] if self._timers else None
             if timer_at is not None and timer_at <= to and timer_at < self._next_tick:
@@ -185,3 +195,7 @@ class Replay:
         self.results.alerts += out.alerts
         self.results.escalations += out.escalations
         self.results.metrics += out.metrics
+
+
+def _minute(ts: datetime) -> datetime:
+    return ts.replace(second=0, microsecond=0)

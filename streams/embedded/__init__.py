@@ -1,0 +1,1 @@
+"""The embedded demo: a synthetic sales world, replayed in process into embedded ClickHouse."""
