@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 LOCAL := deploy/local
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test unit up down worker topics migrate clean
+.PHONY: help demo venv test unit up down worker topics migrate clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -16,6 +16,9 @@ $(BIN)/leadflow: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[embedded,dev]'
 	@touch $@
+
+demo: venv ## the whole pipeline on this machine, no servers: synthetic world -> replay -> embedded ClickHouse -> board
+	$(BIN)/leadflow demo
 
 venv: $(BIN)/leadflow ## create .venv and install leadflow with the embedded and dev extras
 

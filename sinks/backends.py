@@ -78,6 +78,12 @@ class ChdbBackend:
         text = result.bytes() if hasattr(result, "bytes") else bytes(result)
         return [tuple(row) for row in json.loads(text)["data"]] if text.strip() else []
 
+    def text(self, sql: str, output_format: str = "PrettyCompact") -> str:
+        """The result of `sql` in the session's database, rendered by ClickHouse (for people)."""
+        self._session.query(f"USE {self.database}")
+        result = self._session.query(sql, output_format)
+        return (result.bytes() if hasattr(result, "bytes") else bytes(result)).decode("utf-8", "replace")
+
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         names = ", ".join(f"`{c}`" for c in columns)
         body = "\n".join(json.dumps(dict(zip(columns, row)), default=_json_value, ensure_ascii=False)

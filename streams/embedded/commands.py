@@ -11,8 +11,10 @@ from typing import Any, Iterator
 
 from config.settings import Settings
 
-DEMO_STORE = Path(".leadflow/demo")
+DEMO_DIR = Path(".leadflow/demo")
+DEMO_STORE = DEMO_DIR / "clickhouse"
 REPLAY_STORE = Path(".leadflow/replay")
+WORLD_DIR = Path(".leadflow/world")
 
 
 @contextmanager
@@ -25,6 +27,32 @@ def progress_bar(description: str, total: int) -> Iterator[Any]:
     with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
         task = progress.add_task(description, total=total)
         yield lambda done: progress.update(task, completed=done)
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from streams.embedded.demo import run_demo
+
+    run = run_demo(args.dir, settings, Console(), progress_bar, args.seed, args.events)
+    return 0 if all(verdict.caught for verdict in run.verdicts) else 1
+
+
+def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from streams.embedded.world import generate_world, write_world
+
+    start = datetime.combine(args.date, datetime.min.time(), timezone.utc) if args.date else None
+    world = generate_world(seed=args.seed, start=start, events=args.events)
+    files = write_world(world, args.out)
+    counts = ", ".join(f"{count:,} {source}" for source, count in sorted(world.counts().items()))
+    print(f"{len(world.events):,} events ({counts}) -> {files['events']}")
+    print(f"{len(world.reps)} reps -> {files['roster']}; {len(world.deals):,} past deals -> {files['deals']}")
+    print(f"rep response times -> {files['responses']}; planted stories -> {files['stories']}")
+    print(f"replay it: leadflow replay {files['events']} --roster {files['roster']} --deals {files['deals']} "
+          f"--responses {files['responses']}")
+    return 0
 
 
 def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
@@ -81,29 +109,49 @@ def cmd_produce(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_query(settings: Settings, args: argparse.Namespace) -> int:
-    from sinks.backends import open_backend
+    from sinks.backends import ChdbBackend
     from streams.embedded.session import DATABASE
 
     if not args.store.exists():
         print(f"leadflow: no store at {args.store}; run `leadflow demo` or `leadflow replay` first", file=sys.stderr)
         return 2
-    backend = open_backend(f"chdb://{args.store.resolve()}?database={DATABASE}")
+    backend = ChdbBackend(str(args.store.resolve()), DATABASE)
     try:
         started = time.perf_counter()
-        rows = backend.query(args.sql)
+        print(backend.text(args.sql, args.format), end="")
     except Exception as exc:  # chdb raises its own error types for bad SQL
         print(f"leadflow: query failed: {exc}", file=sys.stderr)
         return 2
     finally:
         backend.close()
-    for row in rows:
-        print("\t".join(str(value) for value in row))
-    print(f"{len(rows)} row(s) in {time.perf_counter() - started:.3f} s", file=sys.stderr)
+    print(f"({time.perf_counter() - started:.3f} s)", file=sys.stderr)
     return 0
+
+
+def _date(text: str) -> Any:
+    from datetime import date
+
+    return date.fromisoformat(text)
 
 
 def add_commands(commands: Any) -> None:
     """Register the embedded commands on the CLI's subparsers."""
+    demo = commands.add_parser(
+        "demo", help="generate a synthetic sales world, replay its business day through the pipeline in-process, "
+        "store everything in embedded ClickHouse and show the board and the planted stories (no Kafka, no server)")
+    demo.add_argument("--dir", type=Path, default=DEMO_DIR, help=f"where the world and the store go (default {DEMO_DIR})")
+    demo.add_argument("--seed", type=int, default=7, help="the world's seed (default 7)")
+    demo.add_argument("--events", type=int, default=40_000, help="events in the world (default 40000)")
+    demo.set_defaults(run=cmd_demo)
+
+    generate = commands.add_parser("generate", help="write the synthetic world (events file, roster, deal history, "
+                                   "rep response times, planted stories); seeded and reproducible")
+    generate.add_argument("--out", type=Path, default=WORLD_DIR, help=f"output folder (default {WORLD_DIR})")
+    generate.add_argument("--seed", type=int, default=7, help="the world's seed (default 7)")
+    generate.add_argument("--events", type=int, default=40_000, help="events in all (default 40000, at least 5000)")
+    generate.add_argument("--date", type=_date, help="the business day, YYYY-MM-DD, a weekday (default 2026-11-24)")
+    generate.set_defaults(run=cmd_generate)
+
     replay = commands.add_parser(
         "replay", help="run an events file through the pipeline's processors in-process (no Kafka), store every "
         "record in embedded ClickHouse and print a summary; --compare shows what other policies would change")
@@ -130,4 +178,7 @@ def add_commands(commands: Any) -> None:
     query.add_argument("sql", metavar="SQL", help="e.g. \"SELECT rep_name, count() FROM leads_routed FINAL "
                        "GROUP BY rep_name\" (the database is leadflow)")
     query.add_argument("--store", type=Path, default=DEMO_STORE, help=f"chdb folder (default {DEMO_STORE})")
+    query.add_argument("--format", default="PrettyCompact",
+                       help="any ClickHouse output format: TSVWithNames, CSVWithNames, JSONEachRow, ... "
+                       "(default PrettyCompact)")
     query.set_defaults(run=cmd_query)
