@@ -17,12 +17,14 @@ from streams.identity import alias_keys
 
 
 def message_key(record: InboundEvent | RepOutcome) -> bytes:
-    """Keyed by person (their strongest identifier, hashed), so one person's events stay in order
-    on their topic; region events by region; outcomes by lead, as the worker expects."""
+    """Keyed by person, so one person's events stay in order on their topic: by the browser
+    cookie, which every web event carries (an e-mail appears only on some), else by the strongest
+    identifier (hashed); region events by region; outcomes by lead, as the worker expects."""
     if isinstance(record, RepOutcome):
         return record.lead_id.encode()
-    keys = alias_keys(record)
-    return (keys[0][1] if keys else str(getattr(record, "region", ""))).encode()
+    keys = dict(alias_keys(record))
+    key = keys.get("cookie") or next(iter(keys.values()), None)
+    return (key or str(getattr(record, "region", ""))).encode()
 
 
 def topic_of(settings: Settings, line: Line) -> str:
