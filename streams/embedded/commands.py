@@ -29,6 +29,16 @@ def progress_bar(description: str, total: int) -> Iterator[Any]:
         yield lambda done: progress.update(task, completed=done)
 
 
+def read_reporting(path: Path) -> Any:
+    """The events file, each bad line reported on stderr with its number."""
+    from streams.embedded.session import EventsFile
+
+    events = EventsFile.read(path)
+    for line in events.bad:
+        print(f"{path}:{line.number}: skipped ({line.reason}): {line.detail}", file=sys.stderr)
+    return events
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -60,12 +70,10 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
 
     from sinks.personal_data import PersonalData
     from streams.embedded.board import show_comparison, show_summary
-    from streams.embedded.session import EventsFile, load_policies, open_store, replay, save, to_json
+    from streams.embedded.session import load_policies, open_store, replay, save, to_json
     from streams.embedded.summary import compare, summarise
 
-    events = EventsFile.read(args.file)
-    for line in events.bad:
-        print(f"{args.file}:{line.number}: skipped ({line.reason}): {line.detail}", file=sys.stderr)
+    events = read_reporting(args.file)
     policies = load_policies(args.policy_dir or settings.policy_dir, args.roster or settings.roster_file,
                              args.deals, args.responses)
     runs = [("base", policies)]
@@ -97,11 +105,8 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_produce(settings: Settings, args: argparse.Namespace) -> int:
     from streams.embedded.produce import produce
-    from streams.embedded.session import EventsFile
 
-    events = EventsFile.read(args.file)
-    for line in events.bad:
-        print(f"{args.file}:{line.number}: skipped ({line.reason}): {line.detail}", file=sys.stderr)
+    events = read_reporting(args.file)
     with progress_bar("produce", len(events.lines)) as update:
         sent = produce(settings, events.lines, args.rate, update)
     print(f"sent {sent} events to {settings.kafka_bootstrap}; {len(events.bad)} bad line(s) skipped")
