@@ -26,6 +26,15 @@ def show_summary(summary: Summary, console: Console) -> None:
                        example["trigger"] or "", "; ".join(example["reasons"]))
     console.print(routed)
 
+    if summary.breaches:
+        breaches = Table(title="SLA breaches (first few)")
+        for column in ("lead", "rep", "priority", "deadline (UTC)", "re-routed to"):
+            breaches.add_column(column)
+        for breach in summary.breaches:
+            breaches.add_row(breach["lead"][:12], breach["rep"], breach["priority"], breach["deadline"][11:19],
+                             breach["next_rep"] or "overflow queue")
+        console.print(breaches)
+
     alerts = Table(title="Alerts fired")
     alerts.add_column("by severity")
     alerts.add_column("by region")

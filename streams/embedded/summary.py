@@ -27,6 +27,7 @@ class Summary:
     sla_breaches: int
     escalations: int
     examples: list[dict[str, Any]] = field(default_factory=list)  # a few routed leads with their reasons
+    breaches: list[dict[str, Any]] = field(default_factory=list)  # the first SLA breaches
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -50,6 +51,8 @@ def summarise(results: Results, bad: list[BadLine], examples: int = 5) -> Summar
         escalations=len(results.escalations),
         examples=[{"lead": r.lead_id, "rep": r.rep_name, "score": round(r.score, 1), "trigger": r.trigger,
                    "reasons": r.reasons[:3]} for r in hottest],
+        breaches=[{"lead": b.lead_id, "rep": b.rep_id, "priority": b.priority, "deadline": b.deadline.isoformat(),
+                   "next_rep": b.next_rep_id} for b in results.breaches[:examples]],
     )
 
 
