@@ -47,6 +47,10 @@ BUILTIN_AGGREGATES: dict[str, str] = {
     "leads_routed": "count", "sla_breaches": "count", "web_sessions": "count",
 }
 _UTC = timezone.utc
+# closed_minutes() scans spans up to this many minutes with plain reads: the usual close is one
+# minute per series, where building numpy arrays costs more than the scan.
+_SCAN_MINUTES = 64
+_new_region_metric = RegionMetric.__pydantic_validator__.validate_python  # a dict validates faster than keywords
 
 
 # ---- contributions ------------------------------------------------------------------------
@@ -224,7 +228,12 @@ class MetricStore:
                 self._kinds[metric.name] = "ratio"
                 self._ratios[metric.name] = (metric.numerator, metric.denominator)
         self._series: dict[tuple[str, str], _Series] = {}
+        # The series that may have data in minutes closed_minutes() has not handed out: it reads
+        # only these, not every series. An accepted increment is never in a handed-out minute
+        # (those ended before watermark - lateness, and the watermark only grows).
+        self._unclosed: dict[tuple[str, str], _Series] = {}
         self._wm = -math.inf  # watermark, epoch seconds
+        self._wm_source: datetime | float | None = None  # the event time that set the watermark
         self._wm_minute = -(1 << 62)
         self._origin: int | None = None  # first accepted minute: where known history begins
         self._closed: int | None = None  # last minute handed out by closed_minutes()
@@ -235,7 +244,12 @@ class MetricStore:
     @property
     def watermark(self) -> datetime | None:
         """The latest event time seen (None before the first event)."""
-        return None if self._wm == -math.inf else datetime.fromtimestamp(self._wm, _UTC)
+        if self._wm == -math.inf:
+            return None
+        source = self._wm_source
+        if type(source) is datetime and source.tzinfo is _UTC:
+            return source  # fromtimestamp(ts.timestamp()) == ts to the microsecond: no new datetime
+        return datetime.fromtimestamp(self._wm, _UTC)
 
     @property
     def origin(self) -> datetime | None:
@@ -262,16 +276,22 @@ class MetricStore:
         if t > self._wm:
             self._wm = t
             self._wm_minute = m
+            self._wm_source = ts
         if self._origin is None or m < self._origin:
             self._origin = m
         size = self._size
-        series = self._series.get((region, metric))
+        key = (region, metric)
+        series = self._series.get(key)
         if series is None:
-            series = self._series[(region, metric)] = _Series(size, kind in ("max", "min"), m)
+            series = self._series[key] = _Series(size, kind in ("max", "min"), m)
+            self._unclosed[key] = series
         head = series.head
         if m > head:
             self._advance(series, m)
             head = m
+            # A series leaves _unclosed once its head minute is handed out; an accepted increment
+            # comes after that minute, so only a new head can bring it back.
+            self._unclosed[key] = series
         slot = m % size
         csum, ccnt = series.csum, series.ccnt
         if m == head:
@@ -329,15 +349,29 @@ class MetricStore:
     def value_at(self, metric: str, region: str, end_minute: int, width: int) -> float | None:
         """The metric over the `width` minutes (end_minute - width, end_minute] (epoch minutes)."""
         kind = self._kinds[metric]
+        start = end_minute - width  # exclusive
+        origin = self._origin
+        if origin is None or start + 1 < origin or start <= self._wm_minute - self._size:
+            return None  # outside known history
+        return self._window(kind, metric, region, start, end_minute)
+
+    def values_at(self, region: str, metrics: tuple[str, ...], end_minute: int, width: int) -> list[float | None]:
+        """value_at of several metrics of one region at once (the alert context reads them all)."""
+        start = end_minute - width
+        origin = self._origin
+        if origin is None or start + 1 < origin or start <= self._wm_minute - self._size:
+            return [None] * len(metrics)
+        kinds, window = self._kinds, self._window
+        return [window(kinds[metric], metric, region, start, end_minute) for metric in metrics]
+
+    def _window(self, kind: str, metric: str, region: str, start: int, end_minute: int) -> float | None:
+        """value_at of a window (start, end_minute] inside known history; `kind` is the metric's."""
         if kind == "ratio":
             numerator, denominator = self._ratios[metric]
-            top = self.value_at(numerator, region, end_minute, width)
-            bottom = self.value_at(denominator, region, end_minute, width)
+            kinds = self._kinds
+            top = self._window(kinds[numerator], numerator, region, start, end_minute)
+            bottom = self._window(kinds[denominator], denominator, region, start, end_minute)
             return None if top is None or not bottom else top / bottom
-        origin = self._origin
-        start = end_minute - width  # exclusive
-        if origin is None or start + 1 < origin or start <= self._wm_minute - self._size:
-            return None
         series = self._series.get((region, metric))
         if series is None:
             return 0.0 if kind == "sum" or kind == "count" else None
@@ -360,35 +394,6 @@ class MetricStore:
         values = np.frombuffer(ring, dtype=np.float64)[slots]  # type: ignore[arg-type]
         return float(values.max() if kind == "max" else values.min())
 
-    def values_at(self, region: str, metrics: tuple[str, ...], end_minute: int, width: int) -> list[float | None]:
-        """value_at of several metrics of one region at once (the alert context reads them all)."""
-        start = end_minute - width
-        origin = self._origin
-        if origin is None or start + 1 < origin or start <= self._wm_minute - self._size:
-            return [None] * len(metrics)
-        kinds, series_of, size = self._kinds, self._series, self._size
-        out: list[float | None] = []
-        for metric in metrics:
-            kind = kinds[metric]
-            series = series_of.get((region, metric))
-            if kind == "ratio" or series is None or (kind != "sum" and kind != "count" and kind != "avg"):
-                out.append(self.value_at(metric, region, end_minute, width) if series is not None or kind == "ratio"
-                           else (0.0 if kind == "sum" or kind == "count" else None))
-                continue
-            head = series.head
-            a = (start if start < head else head) % size
-            e = (end_minute if end_minute < head else head) % size
-            count = series.ccnt[e] - series.ccnt[a]
-            if kind == "count":
-                out.append(count)
-            elif not count:
-                out.append(0.0 if kind == "sum" else None)
-            elif kind == "sum":
-                out.append(series.csum[e] - series.csum[a])
-            else:
-                out.append((series.csum[e] - series.csum[a]) / count)
-        return out
-
     def _minute_value(self, kind: str, series: _Series, minute: int) -> tuple[float, float] | None:
         """(value, count) of one retained minute of a series, None when it has no data."""
         size = self._size
@@ -405,16 +410,19 @@ class MetricStore:
         ring = series.bmax if kind == "max" else series.bmin
         return ring[i], count  # type: ignore[index]
 
-    def _data_minutes(self, series: _Series, first: int, last: int) -> np.ndarray:
+    def _data_minutes(self, series: _Series, first: int, last: int) -> list[int]:
         """The minutes in [first, last] (clipped to the series' retained data) with data."""
         last = min(last, series.head)
         first = max(first, series.head - self._size + 2, self._wm_minute - self._size + 2)
         if last < first:
-            return np.empty(0, dtype=np.int64)
+            return []
+        size, ccnt = self._size, series.ccnt
+        if last - first < _SCAN_MINUTES:
+            return [minute for minute in range(first, last + 1)
+                    if ccnt[minute % size] - ccnt[(minute - 1) % size] != 0]
         minutes = np.arange(first, last + 1, dtype=np.int64)
-        ccnt = np.frombuffer(series.ccnt, dtype=np.float64)
-        counts = ccnt[minutes % self._size] - ccnt[(minutes - 1) % self._size]
-        return minutes[counts != 0]
+        counts = np.frombuffer(ccnt, dtype=np.float64)
+        return minutes[counts[minutes % size] - counts[(minutes - 1) % size] != 0].tolist()
 
     # ---- the region.metrics topic ---------------------------------------------------------
 
@@ -430,20 +438,30 @@ class MetricStore:
         if last < first:
             return []
         records: list[tuple[int, str, str, float]] = []
-        for (region, metric), series in self._series.items():
+        done = []
+        for key, series in self._unclosed.items():
+            region, metric = key
             kind = self._kinds[metric]
-            for minute in self._data_minutes(series, first, last).tolist():
+            for minute in self._data_minutes(series, first, last):
                 found = self._minute_value(kind, series, minute)
                 if found is not None:
                     records.append((minute, region, metric, found[0]))
+            if series.head <= last:  # every minute with data is handed out now
+                done.append(key)
+        for key in done:
+            del self._unclosed[key]
         self._closed = last
         self._prune()
         records.sort()
         out = []
+        current = None
         for minute, region, metric, value in records:
-            start = _minute_start(minute)
-            out.append(RegionMetric(metric_id=stable_id("metric", region, metric, "1m", start), region=region,
-                                    metric=metric, window="1m", window_start=start, value=float(value)))
+            if minute != current:  # records come by minute: one datetime and its text per minute
+                current, start = minute, _minute_start(minute)
+                start_text = str(start)  # what stable_id makes of the datetime: the id is unchanged
+            out.append(_new_region_metric({
+                "metric_id": stable_id("metric", region, metric, "1m", start_text), "region": region,
+                "metric": metric, "window": "1m", "window_start": start, "value": float(value)}))
         return out
 
     def _prune(self) -> None:
@@ -459,7 +477,7 @@ class MetricStore:
         minute deltas, sums and counts; extremes for max / min metrics)."""
         series_out = []
         for (region, metric), series in sorted(self._series.items()):
-            minutes = self._data_minutes(series, -(1 << 62), series.head).tolist()
+            minutes = self._data_minutes(series, -(1 << 62), series.head)
             if not minutes:
                 continue
             size = self._size
@@ -512,6 +530,7 @@ class MetricStore:
                 if series.bmax is not None and highs is not None and lows is not None:
                     series.bmax[i] = highs[n]
                     series.bmin[i] = lows[n]  # type: ignore[index]
+        store._unclosed = dict(store._series)  # closed_minutes() skips the minutes handed out before
         if state["wm"] is not None:
             store._wm = float(state["wm"])
             store._wm_minute = int(store._wm // 60)

@@ -66,16 +66,20 @@ class RegionDesk:
         self.engine = RuleEngine(tuple(rules), self.catalog)
 
     def on_increments(self, increments: Iterable[Increment]) -> Outputs:
+        """One event's increments (the worker and the replay call this per event)."""
+        store = self.store
+        add = store.add
         updated: dict[tuple[str, str], None] = {}
         for region, metric, ts, amount in increments:
-            if self.store.add(region, metric, ts, amount):
+            if add(region, metric, ts, amount):
                 updated[(region, metric)] = None
             else:
                 self.late_dropped += 1
-        out = Outputs(metrics=self.store.closed_minutes())
-        watermark = self.store.watermark
-        if updated and watermark is not None:
-            out.alerts = self._observe(self.engine.on_update(self.store, updated, watermark))
+        out = Outputs(metrics=store.closed_minutes())
+        if updated:  # an accepted increment: the store has a watermark
+            evaluations = self.engine.on_update(store, updated, store.watermark)  # type: ignore[arg-type]
+            if evaluations:
+                out.alerts = self._observe(evaluations)
         return out
 
     def on_tick(self, now: datetime) -> Outputs:

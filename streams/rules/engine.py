@@ -112,6 +112,30 @@ class _Target:
         self.words = _WORDS[kinds[0]] if kinds and len(set(kinds)) == 1 else ""
 
 
+class _Movers:
+    """A region's movers snapshot (see RuleEngine._movers_of). Every tick takes one per region,
+    but only an emitted evaluation or context() reads it: the MetricMove records are made on the
+    first read, from the moves as computed at the snapshot's minute."""
+
+    __slots__ = ("minute", "store", "_moves", "_records")
+
+    def __init__(self, minute: int, store: MetricStore, moves: list[tuple[float, str, float, float, float]]) -> None:
+        self.minute, self.store = minute, store
+        self._moves = moves  # (-|change|, metric, value, baseline, change), most moved first
+        self._records: tuple[MetricMove, ...] | None = None
+
+    def records(self) -> tuple[MetricMove, ...]:
+        if self._records is None:
+            self._records = tuple(_new_move({"metric": metric, "value": value, "baseline": base,
+                                             "change_pct": round(change, 2)})
+                                  for _, metric, value, base, change in self._moves)
+            self._moves = []
+        return self._records
+
+
+_new_move = MetricMove.__pydantic_validator__.validate_python  # a dict validates faster than keywords
+
+
 def _compile(expr: Expr) -> Callable[[tuple[_Instance, ...]], bool]:
     """The rule's condition over its instances' cached truths (in the order comparisons() lists
     them), as nested closures built from the parsed tree: nothing is evaluated as code."""
@@ -171,7 +195,7 @@ class RuleEngine:
         self._seq = 0
         self._bases: dict[tuple[str, int, int], dict[str, float]] = {}  # (region, ago, minute) -> non-zero baselines
         self._bases_store: MetricStore | None = None
-        self._movers: dict[tuple[str, int], tuple[int, MetricStore, tuple[MetricMove, ...]]] = {}
+        self._movers: dict[tuple[str, int], _Movers] = {}
         self._clock: datetime | None = None
         self._clock_s = float("-inf")
 
@@ -337,12 +361,9 @@ class RuleEngine:
         if bases is None:
             if len(self._bases) > 8 * len(self.regions) * max(len(self._context_agos), 1):
                 self._bases = {k: v for k, v in self._bases.items() if k[2] >= minute}
-            width = store.window_minutes
-            bases = {}
-            for metric in self._metric_names:
-                base = store.value_at(metric, region, minute - ago_minutes, width)
-                if base:
-                    bases[metric] = base
+            names = self._metric_names
+            values = store.values_at(region, names, minute - ago_minutes, store.window_minutes)
+            bases = {metric: base for metric, base in zip(names, values) if base}
             self._bases[key] = bases
         return bases
 
@@ -352,14 +373,14 @@ class RuleEngine:
         `ago_minutes` earlier, in the store's window ending at `at`: the top CONTEXT_SIZE by
         |change %|; metrics without a value, without a non-zero baseline or unchanged are left out."""
         skip = set(exclude)
-        movers = self._movers_of(store, region, int(at.timestamp() // 60), ago_minutes, fresh=True)
+        movers = self._movers_of(store, region, int(at.timestamp() // 60), ago_minutes, fresh=True).records()
         return [move for move in movers if move.metric not in skip][:CONTEXT_SIZE]
 
     def _context(self, store: MetricStore, region: str, minute: int, ago_minutes: int,
                  exclude: frozenset[str]) -> list[MetricMove]:
         """context() for an emitted evaluation, from the region's latest movers snapshot."""
         out = []
-        for move in self._movers_of(store, region, minute, ago_minutes):
+        for move in self._movers_of(store, region, minute, ago_minutes).records():
             if move.metric not in exclude:
                 out.append(move)
                 if len(out) == CONTEXT_SIZE:
@@ -367,7 +388,7 @@ class RuleEngine:
         return out
 
     def _movers_of(self, store: MetricStore, region: str, minute: int, ago_minutes: int,
-                   fresh: bool = False) -> tuple[MetricMove, ...]:
+                   fresh: bool = False) -> _Movers:
         """Every metric of `region` with a value and a non-zero baseline that moved, most first.
 
         Reading all metrics of a region costs more than the rest of an update, so an update's
@@ -376,8 +397,8 @@ class RuleEngine:
         current); ticks and context() compute it fresh, and so does an update finding none."""
         key = (region, ago_minutes)
         snapshot = self._movers.get(key)
-        if not fresh and snapshot is not None and snapshot[0] >= minute - 1 and snapshot[1] is store:
-            return snapshot[2]
+        if not fresh and snapshot is not None and snapshot.minute >= minute - 1 and snapshot.store is store:
+            return snapshot
         width = store.window_minutes
         bases = self._context_bases(store, region, minute, ago_minutes)
         metrics = tuple(bases)
@@ -390,10 +411,8 @@ class RuleEngine:
             if change:
                 moves.append((-abs(change), metric, value, base, change))
         moves.sort()
-        movers = tuple(MetricMove(metric=metric, value=value, baseline=base, change_pct=round(change, 2))
-                       for _, metric, value, base, change in moves)
-        self._movers[key] = (minute, store, movers)
-        return movers
+        snapshot = self._movers[key] = _Movers(minute, store, moves)
+        return snapshot
 
 
 __all__ = ["CONTEXT_SIZE", "RuleEngine"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -195,6 +196,73 @@ def test_closed_minutes_emits_each_minute_once_with_deterministic_ids() -> None:
     store.add("North", "orders", start + timedelta(minutes=3, seconds=5), 1.0)
     assert [(r.metric, r.window_start, r.value) for r in store.closed_minutes()] == [
         ("sales", start + MINUTE, 7.0)]
+
+
+def test_closed_minutes_hands_out_what_a_full_tally_of_the_accepted_increments_gives() -> None:
+    """closed_minutes() reads only the series updated since it last ran, scans short spans without
+    numpy and long ones with it; a restored store reads all its series once. Whatever the path,
+    every minute with data is handed out once, with the value and id of a brute-force tally."""
+    rng = random.Random(5)
+    store = MetricStore(CATALOG, lateness_seconds=120)
+    clock = NOW.replace(second=0).timestamp()
+    tally: dict[tuple[int, str, str], list[float]] = {}
+    emitted = []
+    for n in range(6000):
+        clock += rng.expovariate(1 / 3.0) + (5 * 3600 if n == 3000 else 0)  # a 5-hour gap midway
+        ts = clock - rng.uniform(0, 150) if rng.random() < 0.1 else clock  # some late, some too late
+        region, metric = rng.choice(("North", "East", "South")), rng.choice(("sales", "orders", "copper_price"))
+        amount = round(rng.uniform(1, 100), 2)
+        if store.add(region, metric, datetime.fromtimestamp(ts, timezone.utc), amount):
+            tally.setdefault((int(ts // 60), region, metric), []).append(amount)
+        if n == 2000:
+            store = MetricStore.from_json(store.to_json(), CATALOG)
+        if n < 4500 and rng.random() < 0.3:  # often, then not until the end: a span of over an hour
+            emitted += store.closed_minutes()
+    emitted += store.closed_minutes()
+    last = int((store.watermark.timestamp() - 120) // 60) - 1  # type: ignore[union-attr]
+    expected = []
+    for (minute, region, metric), amounts in sorted(tally.items()):
+        if minute <= last:
+            total = sum(amounts)
+            value = {"sales": total, "orders": float(len(amounts)), "copper_price": total / len(amounts)}[metric]
+            expected.append((datetime.fromtimestamp(minute * 60, timezone.utc), region, metric, value))
+    assert [(r.window_start, r.region, r.metric, r.value) for r in emitted] == expected
+    assert all(r.metric_id == stable_id("metric", r.region, r.metric, "1m", r.window_start) for r in emitted)
+
+
+def test_the_watermark_is_the_latest_event_time_in_utc() -> None:
+    """The store keeps a UTC event time as its watermark instead of rebuilding it from epoch
+    seconds: both are the same datetime, to the microsecond."""
+    rng = random.Random(3)
+    store = MetricStore(CATALOG)
+    ts = NOW
+    for _ in range(2000):
+        ts += timedelta(microseconds=rng.randrange(1, 10**8))
+        store.add("North", "sales", ts, 1.0)
+        rebuilt = datetime.fromtimestamp(ts.timestamp(), timezone.utc)
+        assert store.watermark == rebuilt and store.watermark.tzinfo is timezone.utc  # type: ignore[union-attr]
+    later = (ts + timedelta(seconds=1)).astimezone(timezone(timedelta(hours=8)))
+    store.add("North", "sales", later, 1.0)
+    assert store.watermark == later and store.watermark.tzinfo is timezone.utc  # type: ignore[union-attr]
+    store.add("North", "sales", later.timestamp() + 1.5, 1.0)  # epoch seconds
+    assert store.watermark == later + timedelta(seconds=1.5)
+    assert store.watermark.tzinfo is timezone.utc  # type: ignore[union-attr]
+
+
+def test_values_at_reads_what_value_at_reads() -> None:
+    store = store_since(NOW - timedelta(days=2))
+    for minutes, amount in ((0, 10.0), (30, 20.0), (1440, 5.0), (1500, 7.0)):
+        at = NOW - timedelta(minutes=minutes)
+        for metric in ("sales", "orders", "cart_views", "copper_price"):
+            store.add("North", metric, at, amount)
+        store.add("North", "checkouts", at, 1.0)
+    names = tuple(metric.name for metric in CATALOG.metrics)
+    for end in (NOW, NOW - timedelta(days=1), NOW - timedelta(days=3), NOW + timedelta(hours=1)):
+        minute = int(end.timestamp() // 60)
+        for width in (1, 60, 1440):
+            for region in ("North", "East"):
+                assert store.values_at(region, names, minute, width) == [
+                    store.value_at(metric, region, minute, width) for metric in names]
 
 
 def test_serialisation_round_trip() -> None:
