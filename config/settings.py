@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     kafka_ssl_keyfile: Path | None = None
     kafka_ssl_key_password: SecretStr | None = None
 
+    consumer_fetch_max_wait_ms: int = Field(
+        20, ge=0, description="longest the worker's consumer lets the broker hold a fetch for data (Faust: 1500)")
+    producer_linger_ms: int = Field(10, ge=0, description="how long the worker's producer gathers messages per request")
+
     topic_prefix: str = Field("", description="prepended to every topic name (one cluster, many environments)")
     topic_partitions: int = Field(4, ge=1)
     topic_replication: int = Field(1, ge=1)
