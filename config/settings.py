@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     kafka_ssl_keyfile: Path | None = None
     kafka_ssl_key_password: SecretStr | None = None
 
+    consumer_fetch_max_wait_ms: int = Field(
+        20, ge=0, description="longest the worker's consumer lets the broker hold a fetch for data (Faust: 1500)")
+    producer_linger_ms: int = Field(10, ge=0, description="how long the worker's producer gathers messages per request")
+
     topic_prefix: str = Field("", description="prepended to every topic name (one cluster, many environments)")
     topic_partitions: int = Field(4, ge=1)
     topic_replication: int = Field(1, ge=1)
@@ -40,6 +44,8 @@ class Settings(BaseSettings):
     clickhouse_url: SecretStr = SecretStr("clickhouse://default:@127.0.0.1:9000/leadflow")
     sink_batch_rows: int = Field(5000, ge=1, description="rows per ClickHouse insert at most")
     sink_batch_seconds: float = Field(1.0, gt=0, description="longest wait before a partial batch is written")
+    sink_fetch_min_bytes: int = Field(256 * 1024, ge=1, description="the sink's fetches wait for this much data ...")
+    sink_fetch_max_wait_ms: int = Field(200, ge=0, description="... or this long, whichever comes first")
     sink_retry_max_seconds: float = Field(30.0, gt=0, description="cap of the backoff between failed inserts")
 
     # Personal data: phone numbers and e-mail addresses are stored as keyed hashes

@@ -30,6 +30,7 @@ from streams.capability import RepStats
 from streams.dead_letters import dead_letter
 from streams.identity import resolve_lead
 from streams.ingest import Rejection, accept, decode_event
+from streams.kafka_transport import App
 from streams.intent import LeadProfile
 from streams.lead_router import LeadRouter, Routing, scored_lead
 from streams.alert_lifecycle import AlertBook
@@ -80,8 +81,9 @@ def deal_history(settings: Settings) -> RepStats:
 
 
 def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
-    app = faust.App(
+    app = App(
         settings.app_id,
+        fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
         broker=[f"kafka://{server}" for server in settings.kafka_servers],
         broker_credentials=broker_credentials(settings),
         store=settings.store,
@@ -92,6 +94,10 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
         topic_replication_factor=settings.topic_replication,
         producer_max_request_size=spec("deadletter").max_message_bytes,
         consumer_auto_offset_reset="earliest",
+        # Messages produced within this many seconds go in one produce request: aiokafka
+        # sends at most one request at a time per broker, and without lingering that is a
+        # request (and a socket write) per message or two at 2,000 events/s.
+        producer_linger=settings.producer_linger_ms / 1000,
     )
     router = LeadRouter.from_policies(settings.policy_dir, settings.roster_file, deal_history(settings))
     desk = RegionDesk.from_policies(settings.policy_dir, settings.alert_lateness_seconds)
