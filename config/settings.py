@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     # ClickHouse: clickhouse://user:pass@host:port/db or chdb:///path
     clickhouse_url: SecretStr = SecretStr("clickhouse://default:@127.0.0.1:9000/leadflow")
     sink_batch_rows: int = Field(5000, ge=1, description="rows per ClickHouse insert at most")
-    sink_batch_seconds: float = Field(1.0, gt=0, description="longest wait before a partial batch is written")
+    sink_batch_seconds: float = Field(0.5, gt=0, description="longest wait before a partial batch is written")
     sink_fetch_min_bytes: int = Field(256 * 1024, ge=1, description="the sink's fetches wait for this much data ...")
     sink_fetch_max_wait_ms: int = Field(200, ge=0, description="... or this long, whichever comes first")
     sink_retry_max_seconds: float = Field(30.0, gt=0, description="cap of the backoff between failed inserts")
@@ -61,6 +61,9 @@ class Settings(BaseSettings):
 
     sla_check_seconds: float = Field(1.0, gt=0, description="how often open SLAs are checked")
     alert_lateness_seconds: float = Field(120.0, ge=0, description="how late an event may be and still count")
+    ingest_batch_events: int = Field(500, ge=1, description="events ingest handles as one batch at most")
+    ingest_batch_seconds: float = Field(
+        0.02, gt=0, description="longest wait to fill an ingest batch (their metric increments go as one message)")
     alert_tick_seconds: float = Field(2.0, gt=0, description="how often rules are evaluated without new events")
     profile_sweep_seconds: float = Field(600.0, gt=0, description="how often idle lead profiles are looked for")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal, TypeAlias
 
 from pydantic import Field
@@ -134,7 +135,19 @@ class RulesDocument(Contract):
 
 
 class MetricIncrement(Contract):
-    """Internal: what events add to the regional metrics, on their way to the aggregates."""
+    """Internal: what events add to the regional metrics, on their way to the aggregates. One
+    moment's increments (`increments`, all at `ts`: the lead stage), or a batch of events' with
+    their own times (`timed`: ingest); a message with neither is a tick of the clock at `ts`."""
 
-    increments: list[tuple[str, str, float]]  # (region, metric, amount)
+    increments: list[tuple[str, str, float]] = []  # (region, metric, amount), at `ts`
+    timed: list[tuple[str, str, UtcDatetime, float]] = []  # (region, metric, event time, amount)
     ts: UtcDatetime
+
+    @property
+    def is_tick(self) -> bool:
+        return not self.increments and not self.timed
+
+    def items(self) -> list[tuple[str, str, datetime, float]]:
+        """Every increment as (region, metric, event time, amount)."""
+        ts = self.ts
+        return [*((region, metric, ts, amount) for region, metric, amount in self.increments), *self.timed]

@@ -121,7 +121,8 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
     lead_inputs = raw_topic("events.by_lead", "reps.outcomes", "leads.timers")
 
     # Hashed identifier -> lead id; global so ingest on any partition resolves any alias.
-    aliases = app.GlobalTable("aliases", partitions=settings.topic_partitions)
+    # Written by ingest in batches, outside a current event: its changelog is partitioned by key.
+    aliases = app.GlobalTable("aliases", partitions=settings.topic_partitions, use_partitioner=True)
     # Lead -> compact profile (UTF-8 JSON text, <= 2 KB), written once per lead event.
     profiles = app.Table("profiles", partitions=settings.topic_partitions)
     # Lead -> its open SLA (JSON text), written only when routed, accepted or breached.
@@ -129,29 +130,38 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
 
     @app.agent(sources, name="ingest")
     async def ingest(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            message = event.message
-            source = source_of[message.topic]
-            metrics.EVENTS_IN.labels(source).inc()
-            try:
-                result = decode_event(source, message.value, settings.max_event_bytes)
-                if isinstance(result, Rejection):
-                    await _send_dead_letter(message, source, result.reason, result.detail)
-                    continue
-                lead_id, learned = resolve_lead(result, aliases)
-                for alias, lead in learned.items():
-                    aliases[alias] = lead
-                # Transcripts are scanned here, in parallel over source partitions, so the
-                # keyed lead stage only folds counts into the profile.
-                signals = router.intent.signals_of(result) if isinstance(result, CallTranscript) else None
-                topic, accepted = accept(result, lead_id, utc_now(), signals)
-                await outputs[topic].send(key=accepted.key.encode(), value=accepted.model_dump_json().encode())
-                items = contributions(result, desk.catalog)
-                if items:
-                    await send_increments(items, result.ts)
-            except Exception as exc:
-                log.exception("ingest failed on %s[%d]@%d", message.topic, message.partition, message.offset)
-                await _send_dead_letter(message, source, "internal_error", repr(exc))
+        # In batches: the batch's metric increments go to the regional stage as one message,
+        # not one per event (a produce, a consume and a rule evaluation less per event).
+        async for batch in stream.take_events(settings.ingest_batch_events, settings.ingest_batch_seconds):
+            timed: list[tuple[str, str, datetime, float]] = []
+            for event in batch:
+                await ingest_one(event.message, timed)
+            if timed:
+                message = MetricIncrement(timed=timed, ts=max(ts for _region, _metric, ts, _amount in timed))
+                await increments.send(key=b"regions", value=message.model_dump_json().encode())
+
+    async def ingest_one(message: Any, timed: list[tuple[str, str, datetime, float]]) -> None:
+        """Validate, stitch, pass on to the lead or region stage; the event's increments join `timed`."""
+        source = source_of[message.topic]
+        metrics.EVENTS_IN.labels(source).inc()
+        try:
+            result = decode_event(source, message.value, settings.max_event_bytes)
+            if isinstance(result, Rejection):
+                await _send_dead_letter(message, source, result.reason, result.detail)
+                return
+            lead_id, learned = resolve_lead(result, aliases)
+            for alias, lead in learned.items():
+                aliases[alias] = lead
+            # Transcripts are scanned here, in parallel over source partitions, so the
+            # keyed lead stage only folds counts into the profile.
+            signals = router.intent.signals_of(result) if isinstance(result, CallTranscript) else None
+            topic, accepted = accept(result, lead_id, utc_now(), signals)
+            await outputs[topic].send(key=accepted.key.encode(), value=accepted.model_dump_json().encode())
+            timed.extend((region, metric, result.ts, amount)
+                         for region, metric, amount in contributions(result, desk.catalog))
+        except Exception as exc:
+            log.exception("ingest failed on %s[%d]@%d", message.topic, message.partition, message.offset)
+            await _send_dead_letter(message, source, "internal_error", repr(exc))
 
     def load_profile(stored: str | None) -> LeadProfile | None:
         return LeadProfile.from_bytes(stored.encode()) if stored else None
@@ -290,12 +300,13 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
 
     async def on_increment(value: bytes) -> None:
         message = MetricIncrement.model_validate_json(value)
-        if not message.increments:  # a tick: time passes without events
+        if message.is_tick:  # time passes without events
             await publish_regional(desk.on_tick(message.ts))
             return
-        metrics.REGION_INCREMENTS.inc(len(message.increments))
+        items = message.items()
+        metrics.REGION_INCREMENTS.inc(len(items))
         dropped = desk.late_dropped
-        await publish_regional(desk.on_increments((r, m, message.ts, a) for r, m, a in message.increments))
+        await publish_regional(desk.on_increments(items))
         metrics.LATE_EVENTS.inc(desk.late_dropped - dropped)
 
     async def on_ack(value: bytes) -> None:

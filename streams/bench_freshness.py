@@ -32,7 +32,8 @@ _TARGET_BULK_ROWS_PER_S = 200_000
 _SAMPLE_EVERY = 20
 
 
-def run(rate: int = 2000, seconds: int = 20, bulk_rows: int = 200_000) -> dict[str, object]:
+def run(rate: int = 2000, seconds: int = 20, bulk_rows: int = 200_000, separate_sink: int = 1,
+        workers: int = 1) -> dict[str, object]:
     base = Settings()
     run_id = f"bench{uuid.uuid4().hex[:8]}"
     url = with_database(base.clickhouse_url.get_secret_value(), run_id)
@@ -40,32 +41,35 @@ def run(rate: int = 2000, seconds: int = 20, bulk_rows: int = 200_000) -> dict[s
     create_topics(settings)
     backend = open_backend(url)
     migrate(backend)
-    port = _free_port()
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warning"],
-        env={**os.environ, "LEADFLOW_TOPIC_PREFIX": settings.topic_prefix, "LEADFLOW_APP_ID": run_id,
-             "LEADFLOW_CLICKHOUSE_URL": url, "LEADFLOW_METRICS_PORT": str(port),
-             "LEADFLOW_DATA_DIR": f"/tmp/{run_id}"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "LEADFLOW_TOPIC_PREFIX": settings.topic_prefix, "LEADFLOW_APP_ID": run_id,
+           "LEADFLOW_CLICKHOUSE_URL": url}
+    # By default the sink runs in its own process beside `worker --no-sink`, as deployed for
+    # throughput: each process has its own GIL.
+    commands = ([["worker", "--loglevel", "warning", "--no-sink"]] * workers + [["sink"]] if separate_sink
+                else [["worker", "--loglevel", "warning"]] * workers)
+    ports = [_free_port() for _command in commands]
+    processes = [subprocess.Popen([sys.executable, "-m", "streams.cli", *command],
+                                  env={**env, "LEADFLOW_METRICS_PORT": str(port), "LEADFLOW_DATA_DIR": f"/tmp/{run_id}-{i}"},
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for i, (command, port) in enumerate(zip(commands, ports))]
     try:
-        _wait_for(lambda: _metrics(port) is not None, 60)
+        _wait_for(lambda: all(_metrics(port) is not None for port in ports), 60)
         latencies, produced_s = _drive(settings, backend, run_id, rate, seconds)
-        rows_live = _metrics(port) or {}
+        rows_live = _metrics(ports[-1]) or {}
         stored = sum(v for k, v in rows_live.items() if k.startswith("leadflow_sink_rows_total"))
-        worker.terminate()
-        worker.wait(timeout=60)
+        _stop(processes)
         # With the worker stopped: while it still works through a backlog of its lead and
         # regional stages it takes a core, and the figure swung 100-260k rows/s with it.
         bulk = _bulk_insert_rate(backend, run_id, bulk_rows)
     finally:
-        if worker.poll() is None:
-            worker.terminate()
-            worker.wait(timeout=60)
+        _stop(processes)
         backend.execute(f"DROP DATABASE IF EXISTS {run_id}")
         backend.close()
     latencies.sort()
     return {
         "rate_per_s": rate,
+        "workers": workers,
+        "sink": "own process" if separate_sink else "thread of the worker",
         "events": rate * seconds,
         "produce_seconds": round(produced_s, 2),
         "sampled": len(latencies),
@@ -99,7 +103,8 @@ def _drive(settings: Settings, backend: object, db: str, rate: int, seconds: int
                 now = time.time()
                 with lock:
                     for (event_id,) in found:
-                        latencies.append(now - pending.pop(event_id))
+                        if event_id in pending:  # a row a rebalance wrote twice is returned twice
+                            latencies.append(now - pending.pop(event_id))
             time.sleep(0.1)  # the follower's sampling period
 
     follower = threading.Thread(target=follow, daemon=True)
@@ -144,6 +149,14 @@ def _bulk_insert_rate(backend: object, db: str, rows: int) -> int:
     started = time.perf_counter()
     backend.insert(EVENTS_WEB.name, EVENTS_WEB.column_names, batch)  # type: ignore[attr-defined]
     return int(rows / (time.perf_counter() - started))
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        process.wait(timeout=60)
 
 
 def _free_port() -> int:

@@ -42,6 +42,35 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sink(settings: Settings, args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from prometheus_client import start_http_server
+
+    from streams.sink_worker import SinkWorker
+    from streams.topic_admin import wait_for_topics
+
+    missing = wait_for_topics(settings)
+    if missing:
+        print(f"leadflow: topics missing (run `leadflow topics create`): {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
+        log.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
+    sink = SinkWorker(settings)
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    sink.start()
+    log.info("sink running (consumer group %s-clickhouse-sink); Ctrl-C stops it", settings.app_id)
+    while not stopping.wait(0.5) and sink.is_alive():
+        pass
+    sink.stop()  # stores and commits what it read, then returns
+    sink.join(timeout=60)
+    return 0
+
+
 def _quiet_worker(faust: Any) -> Any:
     """faust.Worker without its start-up spinner.
 
@@ -115,7 +144,9 @@ BENCH_OPTIONS: dict[str, dict[str, tuple[int, str]]] = {
     "quality": {"reps": (200, "reps in the synthetic world"), "leads": (5000, "leads to route")},
     "rules": {"rules": (200, "alert rules to evaluate"), "updates": (50_000, "metric updates to time")},
     "freshness": {"rate": (2000, "events per second to produce"), "seconds": (20, "how long to produce"),
-                  "bulk_rows": (200_000, "rows of the bulk insert measurement")},
+                  "bulk_rows": (200_000, "rows of the bulk insert measurement"),
+                  "separate_sink": (1, "1: the sink in its own process (`leadflow sink`), 0: a thread of the worker"),
+                  "workers": (1, "worker processes sharing the partitions")},
     "replay": {"events": (40_000, "events in the generated world"), "seed": (7, "the world's seed")},
 }
 BENCH_HELP = {
@@ -213,8 +244,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="run the Faust worker: ingest, routing and the ClickHouse sink")
     worker.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
-    worker.add_argument("--no-sink", action="store_true", help="do not run the ClickHouse sink in this process")
+    worker.add_argument("--no-sink", action="store_true", help="do not run the ClickHouse sink in this process "
+                        "(run `leadflow sink` beside it)")
     worker.set_defaults(run=cmd_worker)
+
+    sink = commands.add_parser("sink", help="run only the ClickHouse sink, in its own process (beside "
+                               "`leadflow worker --no-sink`): Kafka topics to ClickHouse tables, committed after each "
+                               "stored batch")
+    sink.set_defaults(run=cmd_sink)
 
     topics = commands.add_parser("topics", help="manage Kafka topics").add_subparsers(dest="action", required=True)
     create = topics.add_parser("create", help="create every leadflow topic that is missing (safe to repeat)")

@@ -35,11 +35,10 @@ def replay_increments(settings: Settings, until_offset: int, since: datetime) ->
             for record in consumer.poll(timeout_ms=500).get(tp, []):
                 if record.offset >= until_offset:
                     break
-                message = MetricIncrement.model_validate_json(record.value)
-                if message.ts >= since:
-                    count += len(message.increments)
-                    for region, metric, amount in message.increments:
-                        yield region, metric, message.ts, amount
+                for increment in MetricIncrement.model_validate_json(record.value).items():
+                    if increment[2] >= since:
+                        count += 1
+                        yield increment
         log.info("regional store rebuilt from %d increments in %.1fs", count, time.monotonic() - started)
     finally:
         consumer.close(autocommit=False)
