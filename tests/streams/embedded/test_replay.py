@@ -93,3 +93,13 @@ def test_every_timer_fires_by_the_end_of_the_replay(tmp_path: Path, lateness: fl
     closed = {m.window_start for m in results.metrics if m.window == "1m"}
     assert last.replace(second=0) in closed  # the last minute is closed and published
     assert all(b.detected_at >= b.deadline for b in results.breaches) and len(results.breaches) >= 2
+
+
+def test_a_line_opening_with_its_source_reads_as_any_other_line() -> None:
+    payload = pos(amount=12.5)
+    written = parse_line(1, json.dumps({"source": "pos", **payload}))
+    reordered = parse_line(1, json.dumps({**payload, "source": "pos"}))
+    assert isinstance(written, Line) and written == reordered
+    # The last "source" decides, as in json.loads: a PosRow's fields do not make a web event.
+    retagged = parse_line(2, json.dumps({"source": "pos", **payload}).rstrip("}") + ', "source": "web"}')
+    assert isinstance(retagged, BadLine) and retagged.reason == "missing_field"
