@@ -53,8 +53,13 @@ def load_policies(policy_dir: Path, roster: Path, deals: Path | None = None,
     """Policies from files: the deal history as JSON Lines of RepOutcome, responses as YAML
     (rep id -> minutes to accept a routed lead; null or absent: never)."""
     history = tuple(RepOutcome.model_validate_json(text) for text in _lines(deals)) if deals else ()
-    answers = yaml.safe_load(responses.read_text(encoding="utf-8")) or {} if responses else {}
-    return Policies(policy_dir, roster, history, answers)
+    return Policies(policy_dir, roster, history, read_responses(responses) if responses else {})
+
+
+def read_responses(path: Path) -> dict[str, float | None]:
+    """Rep id -> minutes to accept a routed lead (None: never)."""
+    return {str(rep_id): None if minutes is None else float(minutes)
+            for rep_id, minutes in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items()}
 
 
 def replay(events: EventsFile, policies: Policies, lateness_seconds: float = 120.0,

@@ -979,10 +979,5 @@ def _roster_entry(rep: Rep) -> dict[str, Any]:
             if not (key in ("active", "available") and value is True) and value != {}}
 
 
-def read_responses(path: Path) -> dict[str, float | None]:
-    return {str(rep_id): None if minutes is None else float(minutes)
-            for rep_id, minutes in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items()}
-
-
 def read_stories(path: Path) -> Stories:
     return Stories.from_json(json.loads(path.read_text(encoding="utf-8")))

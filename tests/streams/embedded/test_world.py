@@ -18,8 +18,9 @@ from models.intent_policy import ContentCatalog
 from streams.capability import RepStats
 from streams.intent import IntentModel
 from streams.lead_router import LeadRouter
+from streams.embedded.session import read_responses
 from streams.embedded.world import (
-    CONTENTS, EXPERT_IDS, LAZY_ID, MIN_EVENTS, SHANGHAI, STORES, World, generate_world, read_responses,
+    CONTENTS, EXPERT_IDS, LAZY_ID, MIN_EVENTS, SHANGHAI, STORES, World, generate_world,
     read_stories, write_world,
 )
 
