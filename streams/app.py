@@ -9,7 +9,7 @@ import logging
 import ssl
 import time
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import faust
 from mode import Service
@@ -43,6 +43,7 @@ from streams.topic_follower import Snapshot, TopicFollower
 from streams.sink_worker import SinkWorker
 
 log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def broker_credentials(settings: Settings) -> Any:
@@ -80,9 +81,15 @@ def deal_history(settings: Settings) -> RepStats:
         return RepStats()
 
 
-def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
+STAGES = ("ingest", "decide")  # decide: the lead and regional stages
+
+
+def create_app(settings: Settings, with_sink: bool = True, stages: tuple[str, ...] = STAGES) -> faust.App:
+    """The worker; `stages` picks a part of it, so each part can run in a process of its own (its
+    own GIL). A part is its own Faust app (own consumer groups and tables): a deployment runs
+    either whole workers or parts, not both."""
     app = App(
-        settings.app_id,
+        settings.app_id if set(stages) == set(STAGES) else f"{settings.app_id}-{'-'.join(stages)}",
         fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
         broker=[f"kafka://{server}" for server in settings.kafka_servers],
         broker_credentials=broker_credentials(settings),
@@ -120,15 +127,21 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
     # Everything keyed by lead, co-partitioned: behaviour, outcomes (keyed by lead id), SLA timers.
     lead_inputs = raw_topic("events.by_lead", "reps.outcomes", "leads.timers")
 
+    def stage(name: str, register: Callable[[F], Any]) -> Callable[[F], Any]:
+        """Register an agent or timer only in a worker that runs its stage."""
+        return register if name in stages else (lambda function: function)
+
+    ingesting, deciding = "ingest" in stages, "decide" in stages
     # Hashed identifier -> lead id; global so ingest on any partition resolves any alias.
     # Written by ingest in batches, outside a current event: its changelog is partitioned by key.
-    aliases = app.GlobalTable("aliases", partitions=settings.topic_partitions, use_partitioner=True)
+    aliases: Any = (app.GlobalTable("aliases", partitions=settings.topic_partitions, use_partitioner=True)
+                    if ingesting else None)
     # Lead -> compact profile (UTF-8 JSON text, <= 2 KB), written once per lead event.
-    profiles = app.Table("profiles", partitions=settings.topic_partitions)
+    profiles: Any = app.Table("profiles", partitions=settings.topic_partitions) if deciding else None
     # Lead -> its open SLA (JSON text), written only when routed, accepted or breached.
-    slas = app.Table("slas", partitions=settings.topic_partitions)
+    slas: Any = app.Table("slas", partitions=settings.topic_partitions) if deciding else None
 
-    @app.agent(sources, name="ingest")
+    @stage("ingest", app.agent(sources, name="ingest"))
     async def ingest(stream: faust.StreamT) -> None:
         # In batches: the batch's metric increments go to the regional stage as one message,
         # not one per event (a produce, a consume and a rule evaluation less per event).
@@ -242,7 +255,7 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
         settings.topic("leads.timers"): on_timer,
     }
 
-    @app.agent(lead_inputs, name="leads")
+    @stage("decide", app.agent(lead_inputs, name="leads"))
     async def leads(stream: faust.StreamT) -> None:
         async for event in stream.events():
             message = event.message
@@ -254,7 +267,7 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
 
     signalled: dict[str, float] = {}  # routing id -> when its SLA was last signalled
 
-    @app.timer(interval=settings.sla_check_seconds)
+    @stage("decide", app.timer(interval=settings.sla_check_seconds))
     async def check_slas() -> None:
         """Signal each passed SLA to the lead's partition, where the owner re-routes it."""
         now, clock = utc_now(), time.monotonic()
@@ -266,7 +279,7 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
         for routing in [r for r, at in signalled.items() if clock - at > 60]:
             del signalled[routing]
 
-    @app.timer(interval=settings.profile_sweep_seconds)
+    @stage("decide", app.timer(interval=settings.profile_sweep_seconds))
     async def sweep_profiles() -> None:
         """Ask the owner of each idle lead to forget it: state stays bounded by the active leads."""
         now = utc_now()
@@ -322,7 +335,7 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
     }
 
     # "book" -> the alert book as JSON, saved after every change: alert episodes survive restarts.
-    region_state = app.Table("region_state", partitions=1)
+    region_state: Any = app.Table("region_state", partitions=1) if deciding else None
 
     async def restore_regional(resume_at: int) -> None:
         saved = region_state.get("book")
@@ -336,7 +349,7 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
         if out.alerts or out.escalations:
             region_state["book"] = desk.book.to_json()
 
-    @app.agent(region_inputs, name="regions")
+    @stage("decide", app.agent(region_inputs, name="regions"))
     async def regions(stream: faust.StreamT) -> None:
         restored = False
         async for event in stream.events():
@@ -351,7 +364,7 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
                               message.offset)
                 await _send_dead_letter(message, "regions", "internal_error", repr(exc))
 
-    @app.timer(interval=settings.alert_tick_seconds, on_leader=True)
+    @stage("decide", app.timer(interval=settings.alert_tick_seconds, on_leader=True))
     async def tick_regions() -> None:
         await send_increments([], utc_now())
 
@@ -362,8 +375,9 @@ def create_app(settings: Settings, with_sink: bool = True) -> faust.App:
 
     metrics.ROSTER_REPS.set(len(router.rep_ids))
     metrics.RULES_ACTIVE.set(len(desk.engine.rules))
-    app.service(RosterService(settings, router))
-    app.service(RulesService(settings, desk))
+    if deciding:
+        app.service(RosterService(settings, router))
+        app.service(RulesService(settings, desk))
     if with_sink:
         app.service(ThreadService(SinkWorker(settings)))
     return app

@@ -33,7 +33,7 @@ _SAMPLE_EVERY = 20
 
 
 def run(rate: int = 2000, seconds: int = 20, bulk_rows: int = 200_000, separate_sink: int = 1,
-        workers: int = 1) -> dict[str, object]:
+        workers: int = 1, split_stages: int = 1) -> dict[str, object]:
     base = Settings()
     run_id = f"bench{uuid.uuid4().hex[:8]}"
     url = with_database(base.clickhouse_url.get_secret_value(), run_id)
@@ -43,10 +43,11 @@ def run(rate: int = 2000, seconds: int = 20, bulk_rows: int = 200_000, separate_
     migrate(backend)
     env = {**os.environ, "LEADFLOW_TOPIC_PREFIX": settings.topic_prefix, "LEADFLOW_APP_ID": run_id,
            "LEADFLOW_CLICKHOUSE_URL": url}
-    # By default the sink runs in its own process beside `worker --no-sink`, as deployed for
-    # throughput: each process has its own GIL.
-    commands = ([["worker", "--loglevel", "warning", "--no-sink"]] * workers + [["sink"]] if separate_sink
-                else [["worker", "--loglevel", "warning"]] * workers)
+    # By default as deployed for throughput: ingest, the decide stages and the sink each in a
+    # process of its own (one GIL each); options run them together for comparison.
+    worker = ["worker", "--loglevel", "warning", *(["--no-sink"] if separate_sink else [])]
+    parts = [[*worker, "--stage", stage] for stage in ("ingest", "decide")] if split_stages else [worker]
+    commands = parts * workers + ([["sink"]] if separate_sink else [])
     ports = [_free_port() for _command in commands]
     processes = [subprocess.Popen([sys.executable, "-m", "streams.cli", *command],
                                   env={**env, "LEADFLOW_METRICS_PORT": str(port), "LEADFLOW_DATA_DIR": f"/tmp/{run_id}-{i}"},
@@ -69,6 +70,7 @@ def run(rate: int = 2000, seconds: int = 20, bulk_rows: int = 200_000, separate_
     return {
         "rate_per_s": rate,
         "workers": workers,
+        "stages": "ingest and decide in two processes" if split_stages else "one process",
         "sink": "own process" if separate_sink else "thread of the worker",
         "events": rate * seconds,
         "produce_seconds": round(produced_s, 2),

@@ -22,7 +22,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     import faust
     from prometheus_client import start_http_server
 
-    from streams.app import create_app
+    from streams.app import STAGES, create_app
     from streams.topic_admin import wait_for_topics
 
     from config.settings import DEV_PII_KEY
@@ -33,7 +33,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     if missing:
         print(f"leadflow: topics missing (run `leadflow topics create`): {', '.join(missing)}", file=sys.stderr)
         return 2
-    app = create_app(settings, with_sink=not args.no_sink)
+    app = create_app(settings, with_sink=not args.no_sink, stages=STAGES if args.stage == "all" else (args.stage,))
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
         log.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
@@ -146,7 +146,9 @@ BENCH_OPTIONS: dict[str, dict[str, tuple[int, str]]] = {
     "freshness": {"rate": (2000, "events per second to produce"), "seconds": (20, "how long to produce"),
                   "bulk_rows": (200_000, "rows of the bulk insert measurement"),
                   "separate_sink": (1, "1: the sink in its own process (`leadflow sink`), 0: a thread of the worker"),
-                  "workers": (1, "worker processes sharing the partitions")},
+                  "workers": (1, "worker processes sharing the partitions"),
+                  "split_stages": (1, "1: each worker as two processes, `--stage ingest` and `--stage decide`; "
+                                   "0: one process")},
     "replay": {"events": (40_000, "events in the generated world"), "seed": (7, "the world's seed")},
 }
 BENCH_HELP = {
@@ -244,6 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="run the Faust worker: ingest, routing and the ClickHouse sink")
     worker.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
+    worker.add_argument("--stage", choices=["all", "ingest", "decide"], default="all",
+                        help="run one part of the worker, each in a process of its own: ingest (validation, "
+                        "stitching, dead letters) or decide (scoring, routing, regional metrics and alerts); "
+                        "default all")
     worker.add_argument("--no-sink", action="store_true", help="do not run the ClickHouse sink in this process "
                         "(run `leadflow sink` beside it)")
     worker.set_defaults(run=cmd_worker)

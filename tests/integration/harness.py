@@ -72,12 +72,12 @@ def leadflow(env: dict[str, str], *args: str) -> str:
 
 
 @contextmanager
-def running_worker(env: dict[str, str], tmp_path: Path, *options: str) -> Iterator[subprocess.Popen[bytes]]:
+def running_worker(env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     leadflow(env, "topics", "create")
     assert "created" not in leadflow(env, "topics", "create")  # the second run changes nothing
     leadflow(env, "migrate")
     log = (tmp_path / "worker.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", *options], env=env,
+    process = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker"], env=env,
                                stdout=log, stderr=subprocess.STDOUT)
     try:
         yield process
