@@ -19,7 +19,9 @@ from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from sinks.backends import Backend
 from sinks.migrations import migrate
-from sinks.tables import ALERTS, DEAD_LETTERS, LEADS_ROUTED, REGION_METRICS, REP_OUTCOMES, SLA_BREACHES, Table
+from sinks.tables import (
+    ALERTS, DEAD_LETTERS, LEAD_SCORES, LEADS_ROUTED, REGION_METRICS, REP_OUTCOMES, SLA_BREACHES, Table,
+)
 
 GRAFANA = Path(__file__).resolve().parents[2] / "deploy" / "grafana"
 DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
@@ -183,6 +185,11 @@ def board_backend(server_backend: Backend) -> Backend:
             for metric, value in (("sales", 950.0), ("orders", 3.0), ("leads_created", 4.0))])
         _insert(backend, DEAD_LETTERS, [dict(dead_letter_id="d-1", ts=now, source_topic="events.pos", partition=1,
                                              offset=99, reason="malformed_json", raw_base64="/3tvb3BzCg==")])
+        score = dict(lead_id="lead-1", source="web", stage="purchase", intensity="high", industry="automotive",
+                     region="North", scored_at=now)
+        _insert(backend, LEAD_SCORES, [
+            dict(score, score_id="sc-1", event_id="e-0", score=41.0, ts=now - timedelta(minutes=1)),
+            dict(score, score_id="sc-2", event_id="e-1", score=87.5, trigger="deep-technical-read", ts=now)])
     return backend
 
 
@@ -213,3 +220,5 @@ def test_every_clickhouse_query_runs_on_the_server(board_backend: Backend) -> No
     alerts_now = results["Alerts now / A"]
     assert [(row[0], row[1], row[2]) for row in alerts_now] == [("firing", "orange", "North")]
     assert sorted(row[3] for row in results["Alert timeline / A"]) == ["firing", "pending"]
+    # the lead's latest score, its two events counted once each, routed once
+    assert [(row[0], row[1], row[7], row[8]) for row in results["Hottest leads / A"]] == [("lead-1", 87.5, 2, 1)]
