@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from models.events import EVENT_MODELS, InboundEvent
 from models.alerts import Alert, Escalation
 from models.base import stable_id
+from models.catalog import TOPICS
 from models.records import AcceptedEvent, DeadLetter, RegionMetric, RoutedLead, ScoredLead, SlaBreach
 from models.routing import RepOutcome
 from sinks.personal_data import PersonalData
@@ -80,16 +81,8 @@ RECORD_ROWS: dict[type[BaseModel], Callable[[Any], Row]] = {
     RegionMetric: _plain_row(REGION_METRICS),
     DeadLetter: dead_letter_row,
 }
-_TOPIC_RECORDS: dict[str, type[BaseModel]] = {
-    "leads.scored": ScoredLead,
-    "leads.routed": RoutedLead,
-    "leads.sla": SlaBreach,
-    "reps.outcomes": RepOutcome,
-    "alerts": Alert,
-    "alerts.escalations": Escalation,
-    "region.metrics": RegionMetric,
-    "deadletter": DeadLetter,
-}
+# Topic -> its record type, for the catalogue's topics whose records have a table.
+_TOPIC_RECORDS: dict[str, type[BaseModel]] = {spec.name: spec.model for spec in TOPICS if spec.model in RECORD_ROWS}
 
 
 def record_row(record: BaseModel) -> Row:

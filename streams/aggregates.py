@@ -144,6 +144,17 @@ def contributions(event: InboundEvent, catalog: MetricCatalog,
     return out
 
 
+def lead_event_metrics(created: bool, routed: bool) -> tuple[LeadMetric, ...]:
+    """The lead metrics one lead event counts towards: a new lead, a routing, both or neither."""
+    return _LEAD_EVENT_METRICS[created, routed]
+
+
+_LEAD_EVENT_METRICS: dict[tuple[bool, bool], tuple[LeadMetric, ...]] = {
+    (False, False): (), (True, False): ("leads_created",), (False, True): ("leads_routed",),
+    (True, True): ("leads_created", "leads_routed"),
+}
+
+
 def lead_contribution(kind: LeadMetric, region: str | None, ts: datetime,
                       catalog: MetricCatalog | None = None) -> tuple[str, str, datetime, float]:
     """The increment the lead stage makes for a lead created / routed / SLA breach, as the
@@ -549,4 +560,5 @@ class MetricStore:
         return sum(per * (3 if s.bmax is None else 5) for s in self._series.values())
 
 
-__all__ = ["BUILTIN_AGGREGATES", "LEAD_METRICS", "WINDOWS", "MetricStore", "contributions", "lead_contribution"]
+__all__ = ["BUILTIN_AGGREGATES", "LEAD_METRICS", "WINDOWS", "MetricStore", "contributions", "lead_contribution",
+           "lead_event_metrics"]

@@ -20,44 +20,44 @@ log = logging.getLogger("leadflow")
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     import faust
-    from prometheus_client import start_http_server
-
-    from streams.app import STAGES, create_app
-    from streams.topic_admin import wait_for_topics
 
     from config.settings import DEV_PII_KEY
+    from streams.app import STAGES, create_app
 
     if not settings.pii_clear_text and settings.pii_key.get_secret_value() == DEV_PII_KEY:
         log.warning("phone numbers and e-mails are hashed with the development key: set LEADFLOW_PII_KEY")
-    missing = wait_for_topics(settings)
-    if missing:
-        print(f"leadflow: topics missing (run `leadflow topics create`): {', '.join(missing)}", file=sys.stderr)
+    if not _ready_to_serve(settings):
         return 2
     app = create_app(settings, with_sink=not args.no_sink, stages=STAGES if args.stage == "all" else (args.stage,))
-    if settings.metrics_port:
-        start_http_server(settings.metrics_port, addr=settings.metrics_host)
-        log.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
     # Faust's worker handles SIGINT/SIGTERM: agents stop, the sink stores and commits, then exit.
     _quiet_worker(faust)(app, loglevel=args.loglevel, quiet=True).execute_from_commandline()
     return 0
+
+
+def _ready_to_serve(settings: Settings) -> bool:
+    """Wait until every topic is in the cluster metadata, then serve metrics; False if topics are missing."""
+    from prometheus_client import start_http_server
+
+    from streams.topic_admin import wait_for_topics
+
+    missing = wait_for_topics(settings)
+    if missing:
+        print(f"leadflow: topics missing (run `leadflow topics create`): {', '.join(missing)}", file=sys.stderr)
+        return False
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
+        log.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
+    return True
 
 
 def cmd_sink(settings: Settings, args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from prometheus_client import start_http_server
-
     from streams.sink_worker import SinkWorker
-    from streams.topic_admin import wait_for_topics
 
-    missing = wait_for_topics(settings)
-    if missing:
-        print(f"leadflow: topics missing (run `leadflow topics create`): {', '.join(missing)}", file=sys.stderr)
+    if not _ready_to_serve(settings):
         return 2
-    if settings.metrics_port:
-        start_http_server(settings.metrics_port, addr=settings.metrics_host)
-        log.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
     sink = SinkWorker(settings)
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

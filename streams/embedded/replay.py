@@ -28,7 +28,7 @@ from models.events import CallTranscript, InboundEvent
 from models.alerts import Alert, Escalation
 from models.records import RegionMetric, RoutedLead, ScoredLead, SlaBreach
 from models.routing import RepOutcome
-from streams.aggregates import LeadMetric, contributions, lead_contribution
+from streams.aggregates import LeadMetric, contributions, lead_contribution, lead_event_metrics
 from streams.capability import RepStats
 from streams.embedded.events_file import Line
 from streams.identity import resolve_lead
@@ -40,12 +40,6 @@ from streams.sla import PendingSla
 TICK = timedelta(minutes=1)
 QUIET = timedelta(hours=1)
 # The lead metrics an event adds to, by (it created the lead, it routed the lead).
-_LEAD_KINDS: dict[tuple[bool, bool], tuple[LeadMetric, ...]] = {
-    (False, False): (), (True, False): ("leads_created",), (False, True): ("leads_routed",),
-    (True, True): ("leads_created", "leads_routed"),
-}
-
-
 @dataclass(frozen=True)
 class Policies:
     """What a replay decides with: policy files, the team, its history and how fast it answers."""
@@ -146,7 +140,7 @@ class Replay:
         profile, intent, routing = self.router.on_event(lead_id, event, stored, event.ts, signals)
         self._profiles[lead_id] = profile
         self.results.scored.append(scored_lead(lead_id, event, intent, event.ts))
-        self._lead_increments(_LEAD_KINDS[stored is None, routing is not None], profile.region, event.ts)
+        self._lead_increments(lead_event_metrics(stored is None, routing is not None), profile.region, event.ts)
         if routing is not None:
             self._publish(lead_id, routing)
 
