@@ -4,7 +4,11 @@ The same pure drivers as the Faust agents (streams/app.py): identity stitching a
 as in `ingest`, LeadRouter for the `leads` agent, RegionDesk for the `regions` agent. What the
 worker does on the wall clock happens here on the event clock, from a timer queue:
 - an SLA is checked at its deadline (the worker checks every few seconds);
-- rules are ticked once a minute of event time (the worker: every `alert_tick_seconds`);
+- rules are evaluated once a minute of event time, as Prometheus does by default: the minute's
+  metric increments go to the regional stage together, then the minute's tick runs (the worker
+  evaluates per ingest batch and ticks every `alert_tick_seconds`; a worker catching up on a
+  backlog also evaluates hundreds of events at once). A `for` duration therefore elapses, and a
+  pending alert starts, on a minute boundary of event time, never between two;
 - reps accept routed leads after the minutes given in `responses`, standing in for the
   `reps.outcomes` a live team would send (outcome lines in the file are applied as they come).
 Idle lead profiles are not expired: a replay covers days, the idle period is weeks.
@@ -34,7 +38,7 @@ from streams.embedded.events_file import Line
 from streams.identity import resolve_lead
 from streams.intent import LeadProfile
 from streams.lead_router import LeadRouter, Routing, scored_lead
-from streams.region_desk import Outputs, RegionDesk
+from streams.region_desk import Increment, Outputs, RegionDesk
 from streams.sla import PendingSla
 
 TICK = timedelta(minutes=1)
@@ -79,6 +83,7 @@ class Replay:
         self._timers: list[tuple[datetime, int, Callable[[datetime, object], None], object]] = []
         self._sequence = itertools.count()
         self._next_tick: datetime | None = None
+        self._pending: list[Increment] = []  # this minute's increments, not yet in the regional stage
 
     def run(self, lines: Iterable[Line]) -> Results:
         """Feed lines in event-time order; then let time run on until every timer has fired."""
@@ -98,6 +103,7 @@ class Replay:
             last = ts
         if last is not None:
             self._advance(max([last + self.lateness + TICK, *(when for when, *_ in self._timers)]))
+            self._flush()  # what the last timers counted
         return self.results
 
     # ---- the clock -------------------------------------------------------------------------
@@ -112,6 +118,7 @@ class Replay:
                 when, _seq, handler, argument = heapq.heappop(self._timers)
                 handler(when, argument)
             elif self._next_tick <= to:
+                self._flush()
                 self._publish_regional(self.desk.on_tick(self._next_tick))
                 self._next_tick += TICK
             else:
@@ -188,8 +195,13 @@ class Replay:
         if kinds:
             self._increments([lead_contribution(kind, region, ts, self.desk.catalog) for kind in kinds])
 
-    def _increments(self, increments: list[tuple[str, str, datetime, float]]) -> None:
-        self._publish_regional(self.desk.on_increments(increments))
+    def _increments(self, increments: list[Increment]) -> None:
+        self._pending += increments
+
+    def _flush(self) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, []
+            self._publish_regional(self.desk.on_increments(pending))
 
     def _publish_regional(self, out: Outputs) -> None:
         results = self.results
