@@ -33,20 +33,23 @@ class Outputs:
 
 
 class RegionDesk:
-    def __init__(self, catalog: MetricCatalog, rules: RuleSet, book: AlertBook, lateness_seconds: float) -> None:
+    def __init__(self, catalog: MetricCatalog, rules: RuleSet, book: AlertBook, lateness_seconds: float,
+                 context_at_ticks: bool = True) -> None:
         self.catalog, self.book = catalog, book
+        self.context_at_ticks = context_at_ticks  # see RuleEngine
         # Week-over-week baselines of a 1-hour window need 7 days + 1 hour of history kept past lateness.
         horizon_days = 8 + math.ceil(lateness_seconds / 86_400)
         self.store = MetricStore(catalog, lateness_seconds=lateness_seconds, horizon_days=horizon_days)
         self.lateness = timedelta(seconds=lateness_seconds)
-        self.engine = RuleEngine(tuple(rules), catalog)
+        self.engine = RuleEngine(tuple(rules), catalog, context_at_ticks)
         self.late_dropped = 0
 
     @classmethod
-    def from_policies(cls, policy_dir: Path, lateness_seconds: float) -> RegionDesk:
+    def from_policies(cls, policy_dir: Path, lateness_seconds: float, context_at_ticks: bool = True) -> RegionDesk:
         catalog = load_metrics(policy_dir / "metrics.yaml")
         rules = load_rules(policy_dir / "alert_rules.yaml", catalog)
-        return cls(catalog, rules, AlertBook(load_alert_policy(policy_dir / "alert_policy.yaml")), lateness_seconds)
+        return cls(catalog, rules, AlertBook(load_alert_policy(policy_dir / "alert_policy.yaml")), lateness_seconds,
+                   context_at_ticks)
 
     @property
     def horizon(self) -> timedelta:
@@ -63,7 +66,7 @@ class RegionDesk:
 
     def swap_rules(self, rules: RuleSet) -> None:
         """A new, already validated rule set; alerts of rules that still exist carry on."""
-        self.engine = RuleEngine(tuple(rules), self.catalog)
+        self.engine = RuleEngine(tuple(rules), self.catalog, self.context_at_ticks)
 
     def on_increments(self, increments: Iterable[Increment]) -> Outputs:
         """One event's increments (the worker and the replay call this per event)."""

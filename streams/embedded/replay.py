@@ -72,7 +72,7 @@ class Replay:
     def __init__(self, policies: Policies, lateness_seconds: float = 120.0) -> None:
         stats = RepStats.from_history(policies.deals)
         self.router = LeadRouter.from_policies(policies.policy_dir, policies.roster_file, stats)
-        self.desk = RegionDesk.from_policies(policies.policy_dir, lateness_seconds)
+        self.desk = RegionDesk.from_policies(policies.policy_dir, lateness_seconds, context_at_ticks=False)
         self.lateness = timedelta(seconds=lateness_seconds)
         self.responses = policies.responses
         self.results = Results()

@@ -155,8 +155,12 @@ def _closure(expr: Expr, positions: Iterator[int]) -> Callable[[tuple[_Instance,
 class RuleEngine:
     """Rules indexed by the metrics they read; see the module doc for what is returned when."""
 
-    def __init__(self, rules: Sequence[Rule], catalog: MetricCatalog) -> None:
+    def __init__(self, rules: Sequence[Rule], catalog: MetricCatalog, context_at_ticks: bool = True) -> None:
+        """`context_at_ticks`: every tick takes each region's movers snapshot and the next minute's
+        baselines, keeping that work off the update path (the worker); without, a snapshot is taken
+        when an emitted evaluation needs one (a replay, which has no update latency to protect)."""
         self.rules = tuple(rules)
+        self.context_at_ticks = context_at_ticks
         self.catalog = catalog
         self.regions = catalog.region_names()
         self._metric_names = tuple(metric.name for metric in catalog.metrics)
@@ -266,10 +270,11 @@ class RuleEngine:
             instance.truth = instance.compute(values[key], store, minute, width)
         out: list[Evaluation] = []
         self._retry = {}
-        for region in self.regions:
-            for ago in self._context_agos:
-                self._movers_of(store, region, minute, ago, fresh=True)
-                self._context_bases(store, region, minute + 1, ago)  # ahead of the next minute's updates
+        if self.context_at_ticks:
+            for region in self.regions:
+                for ago in self._context_agos:
+                    self._movers_of(store, region, minute, ago, fresh=True)
+                    self._context_bases(store, region, minute + 1, ago)  # ahead of the next minute's updates
         for target in self._targets:
             self._decide(store, target, target.holds(target.instances), at, out, tick=True)
         self._deadlines = [d for d in self._deadlines if d[2].emitted and d[2].since == d[3] and not d[2].fired]
