@@ -23,6 +23,7 @@ sample is None.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from array import array
@@ -47,8 +48,8 @@ BUILTIN_AGGREGATES: dict[str, str] = {
     "leads_routed": "count", "sla_breaches": "count", "web_sessions": "count",
 }
 _UTC = timezone.utc
-# closed_minutes() scans spans up to this many minutes with plain reads: the usual close is one
-# minute per series, where building numpy arrays costs more than the scan.
+# _data_minutes() scans spans up to this many minutes with plain reads (a restored store's minutes
+# not handed out yet), where building numpy arrays costs more than the scan.
 _SCAN_MINUTES = 64
 _new_region_metric = RegionMetric.__pydantic_validator__.validate_python  # a dict validates faster than keywords
 
@@ -188,10 +189,11 @@ class _Series:
 
     csum / ccnt are running totals through each minute; bsum the minute's own sum (kept so
     per-minute values carry no cancellation noise); bmax / bmin the minute's extremes (max / min
-    metrics only). Minutes after `head` have no data: their running totals are head's.
+    metrics only). Minutes after `head` have no data: their running totals are head's. `pending`
+    lists the minutes that received data and were not handed out by closed_minutes(), ascending.
     """
 
-    __slots__ = ("csum", "ccnt", "bsum", "bmax", "bmin", "head")
+    __slots__ = ("csum", "ccnt", "bsum", "bmax", "bmin", "head", "pending")
 
     def __init__(self, size: int, extremes: bool, head: int) -> None:
         zeros = bytes(8 * size)
@@ -201,6 +203,7 @@ class _Series:
         self.bmax = array("d", [-math.inf]) * size if extremes else None
         self.bmin = array("d", [math.inf]) * size if extremes else None
         self.head = head
+        self.pending: list[int] = []
 
 
 class MetricStore:
@@ -239,7 +242,7 @@ class MetricStore:
                 self._kinds[metric.name] = "ratio"
                 self._ratios[metric.name] = (metric.numerator, metric.denominator)
         self._series: dict[tuple[str, str], _Series] = {}
-        # The series that may have data in minutes closed_minutes() has not handed out: it reads
+        # The series with pending minutes (data closed_minutes() has not handed out): it reads
         # only these, not every series. An accepted increment is never in a handed-out minute
         # (those ended before watermark - lateness, and the watermark only grows).
         self._unclosed: dict[tuple[str, str], _Series] = {}
@@ -295,6 +298,7 @@ class MetricStore:
         series = self._series.get(key)
         if series is None:
             series = self._series[key] = _Series(size, kind in ("max", "min"), m)
+            series.pending.append(m)
             self._unclosed[key] = series
         head = series.head
         if m > head:
@@ -302,6 +306,7 @@ class MetricStore:
             head = m
             # A series leaves _unclosed once its head minute is handed out; an accepted increment
             # comes after that minute, so only a new head can bring it back.
+            series.pending.append(m)
             self._unclosed[key] = series
         slot = m % size
         csum, ccnt = series.csum, series.ccnt
@@ -309,6 +314,8 @@ class MetricStore:
             csum[slot] += amount
             ccnt[slot] += count
         else:  # a late increment: the running totals of the minutes after it move too
+            if ccnt[slot] == ccnt[slot - 1]:  # its minute's first data (slot - 1 is -1 for slot 0: the ring's last)
+                bisect.insort(series.pending, m)
             for minute in range(m, head + 1):
                 i = minute % size
                 csum[i] += amount
@@ -405,22 +412,6 @@ class MetricStore:
         values = np.frombuffer(ring, dtype=np.float64)[slots]  # type: ignore[arg-type]
         return float(values.max() if kind == "max" else values.min())
 
-    def _minute_value(self, kind: str, series: _Series, minute: int) -> tuple[float, float] | None:
-        """(value, count) of one retained minute of a series, None when it has no data."""
-        size = self._size
-        i = minute % size
-        count = series.ccnt[i] - series.ccnt[(minute - 1) % size] if minute <= series.head else 0.0
-        if not count:
-            return None
-        if kind == "count":
-            return count, count
-        if kind == "sum":
-            return series.bsum[i], count
-        if kind == "avg":
-            return series.bsum[i] / count, count
-        ring = series.bmax if kind == "max" else series.bmin
-        return ring[i], count  # type: ignore[index]
-
     def _data_minutes(self, series: _Series, first: int, last: int) -> list[int]:
         """The minutes in [first, last] (clipped to the series' retained data) with data."""
         last = min(last, series.head)
@@ -451,13 +442,14 @@ class MetricStore:
         records: list[tuple[int, str, str, float]] = []
         done = []
         for key, series in self._unclosed.items():
+            pending = series.pending
+            if pending[0] > last:
+                continue
+            n = bisect.bisect_right(pending, last)
             region, metric = key
-            kind = self._kinds[metric]
-            for minute in self._data_minutes(series, first, last):
-                found = self._minute_value(kind, series, minute)
-                if found is not None:
-                    records.append((minute, region, metric, found[0]))
-            if series.head <= last:  # every minute with data is handed out now
+            records += self._minute_values(self._kinds[metric], series, pending[:n], region, metric)
+            del pending[:n]
+            if not pending:
                 done.append(key)
         for key in done:
             del self._unclosed[key]
@@ -473,6 +465,27 @@ class MetricStore:
             out.append(_new_region_metric({
                 "metric_id": stable_id("metric", region, metric, "1m", start_text), "region": region,
                 "metric": metric, "window": "1m", "window_start": start, "value": float(value)}))
+        return out
+
+    def _minute_values(self, kind: str, series: _Series, minutes: list[int], region: str, metric: str
+                       ) -> list[tuple[int, str, str, float]]:
+        """(minute, region, metric, value) of each of the series' `minutes` that has samples."""
+        size, ccnt, bsum = self._size, series.ccnt, series.bsum
+        out = []
+        for minute in minutes:
+            i = minute % size
+            count = ccnt[i] - ccnt[i - 1]  # i - 1 is -1 for slot 0: the ring's last slot, as it should
+            if not count:
+                continue  # only amounts without samples (add(count=0)): no value
+            if kind == "sum":
+                value = bsum[i]
+            elif kind == "count":
+                value = count
+            elif kind == "avg":
+                value = bsum[i] / count
+            else:
+                value = (series.bmax if kind == "max" else series.bmin)[i]  # type: ignore[index]
+            out.append((minute, region, metric, value))
         return out
 
     def _prune(self) -> None:
@@ -541,11 +554,15 @@ class MetricStore:
                 if series.bmax is not None and highs is not None and lows is not None:
                     series.bmax[i] = highs[n]
                     series.bmin[i] = lows[n]  # type: ignore[index]
-        store._unclosed = dict(store._series)  # closed_minutes() skips the minutes handed out before
         if state["wm"] is not None:
             store._wm = float(state["wm"])
             store._wm_minute = int(store._wm // 60)
         store._origin, store._closed, store.late_dropped = state["origin"], state["closed"], state["late"]
+        for key, series in store._series.items():  # what closed_minutes() has not handed out yet
+            series.pending = store._data_minutes(series, -(1 << 62) if store._closed is None else store._closed + 1,
+                                                 series.head)
+            if series.pending:
+                store._unclosed[key] = series
         return store
 
     # ---- introspection --------------------------------------------------------------------
