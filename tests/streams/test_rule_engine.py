@@ -58,12 +58,13 @@ def test_the_first_example_holds_only_when_both_comparisons_hold() -> None:
 
 
 def test_context_lists_the_regions_other_moving_metrics() -> None:
-    engine = RuleEngine([rule(FIRST)], CATALOG)
-    (evaluation,) = engine.on_tick(first_rule_store(70.0, 14.0), NOW)
-    moves = [(m.metric, m.change_pct) for m in evaluation.context]
-    # sales is the rule's own; web_sessions did not move (a count: one a minute, before and now)
-    assert moves == [("servo_sales", -50.0), ("units", -10.0)]
-    assert evaluation.context[0].value == 120.0 and evaluation.context[0].baseline == 240.0
+    for context_at_ticks in (True, False):  # taken ahead at every tick (the worker), or when needed (a replay)
+        engine = RuleEngine([rule(FIRST)], CATALOG, context_at_ticks)
+        (evaluation,) = engine.on_tick(first_rule_store(70.0, 14.0), NOW)
+        moves = [(m.metric, m.change_pct) for m in evaluation.context]
+        # sales is the rule's own; web_sessions did not move (a count: one a minute, before and now)
+        assert moves == [("servo_sales", -50.0), ("units", -10.0)], context_at_ticks
+        assert evaluation.context[0].value == 120.0 and evaluation.context[0].baseline == 240.0
 
 
 def test_an_update_evaluates_only_the_rules_that_read_it() -> None:
