@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.events import CallTranscript, ExternalSignal, PosRow, WebEvent
-from streams.intent import IntentModel, LeadProfile
+from streams.intent import IntentModel, LeadProfile, _leader
 from tests.factories import call, pos, signal, web
 
 MODEL = IntentModel.from_config()
@@ -246,3 +246,9 @@ def test_the_intent_is_a_validated_intent() -> None:
     from models.routing import Intent
     intent = MODEL.assess(feed(deep_read()), T0 + timedelta(minutes=12))
     assert type(intent) is Intent and intent == Intent.model_validate(intent.model_dump())
+
+
+@given(st.dictionaries(st.sampled_from("abcde"), st.sampled_from([0.0, 0.5, 1.0, 2.0]), max_size=5))
+def test_the_leader_is_the_first_key_with_the_most_points_and_only_with_points(evidence: dict) -> None:
+    first_most = max(evidence, key=evidence.__getitem__) if evidence else None
+    assert _leader(evidence) == (first_most if first_most is not None and evidence[first_most] > 0 else None)
