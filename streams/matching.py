@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,8 +37,7 @@ CONTENT_FILE = CONFIG_DIR / "content_packs.yaml"
 
 SLOT_SECONDS = 15 * 60  # quarter hours, so half-hour time zones and 09:30 starts are exact
 WEEK_SECONDS = 7 * 86_400
-SLOTS = WEEK_SECONDS // SLOT_SECONDS
-FIRST_MONDAY = 4 * 86_400  # 1970-01-05 00:00 UTC; weeks of the bitmap start on a Monday
+FIRST_MONDAY = 4 * 86_400  # 1970-01-05 00:00 UTC; the weeks of on-duty slots start on a Monday
 WIN, CLOSE, STAGE, PRODUCT, INDUSTRY, LOAD, FAIRNESS = range(len(COMPONENTS))
 RUNNERS_UP = 3
 
@@ -182,8 +181,10 @@ class Matcher:
         for i, rep in enumerate(self.reps):
             if rep.hours is not None:
                 self._schedules.setdefault(rep.hours, []).append(i)
+        # Who works in each quarter hour of the UTC week `_week` that a decision has asked about:
+        # built per slot when first needed, as leads are routed in a few of the week's 672 slots.
         self._week: int | None = None
-        self._on_duty = np.ones((SLOTS, n), dtype=bool)
+        self._on_duty: dict[int, np.ndarray] = {}
         self._plans = {pack.name: self._plan(pack) for pack in packs.packs}
         self._plan_for = {industry: self._plans[packs.for_industry(industry).name] for industry in INDUSTRIES}
         self._default_plan = self._plans[packs.for_industry(None).name]
@@ -272,19 +273,22 @@ class Matcher:
     def _on_duty_at(self, now: datetime) -> np.ndarray:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
-        week, second = divmod(now.timestamp() - FIRST_MONDAY, WEEK_SECONDS)
+        weeks, second = divmod(now.timestamp() - FIRST_MONDAY, WEEK_SECONDS)
+        week, slot = int(weeks), int(second // SLOT_SECONDS)
         if week != self._week:
-            self._build_week(int(week))
-        return self._on_duty[int(second // SLOT_SECONDS)]
+            self._week, self._on_duty = week, {}
+        on_duty = self._on_duty.get(slot)
+        if on_duty is None:
+            start = FIRST_MONDAY + week * WEEK_SECONDS + slot * SLOT_SECONDS
+            on_duty = self._on_duty[slot] = self._working(datetime.fromtimestamp(start, timezone.utc))
+        return on_duty
 
-    def _build_week(self, week: int) -> None:
-        """Who works in each quarter hour of this UTC week; per week, so DST shifts are exact."""
-        start = datetime.fromtimestamp(FIRST_MONDAY + week * WEEK_SECONDS, timezone.utc)
-        moments = [start + timedelta(seconds=slot * SLOT_SECONDS) for slot in range(SLOTS)]
-        self._on_duty[:] = True
+    def _working(self, moment: datetime) -> np.ndarray:
+        """Bool [rep]: who works at `moment`; asked per moment, so DST shifts are exact."""
+        on_duty = np.ones(len(self.reps), dtype=bool)
         for hours, members in self._schedules.items():
-            self._on_duty[:, members] = np.array([hours.covers(moment) for moment in moments])[:, None]
-        self._week = week
+            on_duty[members] = hours.covers(moment)
+        return on_duty
 
     def _overflow_reason(self, constraints: list[tuple[str, np.ndarray]], case: _Case) -> str:
         """Name the constraint that eliminated the last candidates."""

@@ -90,6 +90,17 @@ def test_summer_time_moves_a_reps_hours_in_utc() -> None:
     assert m.decide("lead", intent(), winter, m.new_state()).rep is None
 
 
+def test_who_is_on_duty_is_each_reps_hours_at_the_start_of_the_quarter_hour_across_a_dst_week() -> None:
+    reps = [rep("berlin", hours={"hours": "09:00-17:00", "tz": "Europe/Berlin"}),
+            rep("night", hours={"hours": "22:30-06:00", "days": ["Sat", "Sun"], "tz": "America/New_York"}),
+            rep("shanghai", hours={"hours": "09:00-18:00", "tz": "Asia/Shanghai"})]
+    m, week = matcher(*reps), datetime(2026, 3, 23, tzinfo=timezone.utc)  # Berlin's clocks move on the 29th
+    for quarter in range(2 * 7 * 24 * 4):  # two weeks: the slots of the first are forgotten
+        start = week + quarter * timedelta(minutes=15)
+        expected = [r.hours.covers(start) for r in reps]
+        assert m.eligible(intent(), start + timedelta(minutes=14), m.new_state()).tolist() == expected, start
+
+
 def test_capacity_and_availability_and_tried_reps_are_hard_constraints() -> None:
     m = matcher(rep("small", capacity=1, stages={"consideration": 1.0}), rep("large", capacity=2),
                 rep("away", available=False, stages={"consideration": 1.0}))
