@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 from pydantic import ValidationError
 
@@ -28,8 +28,9 @@ _OPENING = '{"source": "'
 _VALIDATE_JSON = {source: model.__pydantic_validator__.validate_json for source, model in EVENT_MODELS.items()}
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
+    """A valid line; a named tuple as one is made per event, in about half the time of a frozen dataclass."""
+
     number: int  # 1-based line number in the file
     source: str
     record: InboundEvent | RepOutcome
