@@ -49,8 +49,12 @@ class WebEvent(InboundEvent):
     region: str | None = Field(default=None, max_length=64)
 
     def identities(self) -> dict[str, str]:
-        ids = {"email": self.email, "phone": self.phone, "cookie": self.visitor_id}
-        return {kind: value for kind, value in ids.items() if value}
+        ids = {"cookie": self.visitor_id}  # never empty (min_length=1)
+        if self.email:
+            ids["email"] = self.email
+        if self.phone:
+            ids["phone"] = self.phone
+        return ids
 
 
 class CallTranscript(InboundEvent):

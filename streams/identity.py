@@ -22,6 +22,8 @@ _PRECEDENCE = ("email", "phone", "messaging", "cookie")
 def alias_keys(event: InboundEvent) -> list[tuple[str, str]]:
     """(kind, alias key) of each identifier on the event, strongest first."""
     ids = event.identities()
+    if not ids:  # a region event
+        return []
     return [(kind, _alias_key(kind, ids[kind])) for kind in _PRECEDENCE if kind in ids]
 
 
@@ -42,4 +44,6 @@ def resolve_lead(event: InboundEvent, aliases: Mapping[str, str]) -> tuple[str |
         return None, {}
     known = [aliases[key] for _kind, key in keys if key in aliases]
     lead_id = known[0] if known else stable_id("lead", keys[0][1])
+    if len(known) == len(keys):  # the usual returning visitor: nothing new to learn
+        return lead_id, {}
     return lead_id, {key: lead_id for _kind, key in keys if key not in aliases}

@@ -64,4 +64,5 @@ def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
 
 def test_identities_name_the_person_behind_lead_events_only() -> None:
     assert WebEvent.model_validate(web(email="a@b.test")).identities() == {"email": "a@b.test", "cookie": "cookie-1"}
+    assert WebEvent.model_validate(web(email="", phone="+86 1")).identities() == {"phone": "+86 1", "cookie": "cookie-1"}
     assert PosRow.model_validate(pos()).identities() == {}
