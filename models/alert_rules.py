@@ -106,12 +106,19 @@ class EventFilter(BaseModel):
         return {name for name in type(self).model_fields if getattr(self, name)}
 
 
-_FILTER_FIELDS: dict[str, set[str]] = {
-    "web": {"web_kind", "url", "content_id"},
-    "call": {"phrases"},
-    "pos": {"sku"},
-    "signal": {"signal_kind"},
+# The event field each filter field tests, by source: the filters a source allows, and the fields
+# whose values alone decide whether one of its events matches an event metric.
+_FILTER_FIELDS: dict[str, dict[str, str]] = {
+    "web": {"web_kind": "kind", "url": "url", "content_id": "content_id"},
+    "call": {"phrases": "text"},
+    "pos": {"sku": "sku"},
+    "signal": {"signal_kind": "kind"},
 }
+
+
+def matched_fields(source: Source) -> tuple[str, ...]:
+    """The event fields `EventMetric.matches` reads for an event of `source`."""
+    return tuple(_FILTER_FIELDS[source].values())
 
 
 @functools.lru_cache(maxsize=16_384)  # the same pages and SKUs recur on every event stream
@@ -138,7 +145,7 @@ class EventMetric(_Named):
                 raise ValueError(f"a sum over {self.source} events needs field: one of {', '.join(fields)}")
         elif self.field is not None:
             raise ValueError("field is only used with aggregate: sum")
-        misplaced = self.where.used_fields() - _FILTER_FIELDS[self.source]
+        misplaced = self.where.used_fields() - _FILTER_FIELDS[self.source].keys()
         if misplaced:
             raise ValueError(f"{', '.join(sorted(misplaced))} cannot filter {self.source} events; "
                              f"use {', '.join(sorted(_FILTER_FIELDS[self.source]))}")

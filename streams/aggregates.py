@@ -27,14 +27,15 @@ import bisect
 import json
 import math
 from array import array
+from operator import attrgetter
 from datetime import datetime, timezone
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, Mapping, TypeVar
 
 import numpy as np
 
-from models.alert_rules import BuiltinMetric, EventMetric, MetricCatalog, RatioMetric, SignalMetric
+from models.alert_rules import BuiltinMetric, EventMetric, MetricCatalog, RatioMetric, SignalMetric, matched_fields
 from models.base import stable_id
-from models.events import CallTranscript, ExternalSignal, InboundEvent, PosRow, WebEvent
+from models.events import CallTranscript, Event, ExternalSignal, InboundEvent, PosRow, WebEvent
 from models.records import RegionMetric
 
 STATE_VERSION = 1
@@ -70,16 +71,44 @@ class _Index:
             elif isinstance(metric, EventMetric):
                 self.events[metric.source].append(metric)
         self._regions: dict[tuple[str | None, str | None], str] = {}
+        # Pages, SKUs and signal kinds recur, so which event metrics an event matches is memoised on
+        # the fields the filters read; not for calls, whose transcripts never recur.
+        self._match_key = {source: attrgetter(*matched_fields(source)) for source in ("web", "pos", "signal")}
+        self._matching: dict[tuple[str, object], tuple[EventMetric, ...]] = {}
 
     def region(self, region: str | None, store: str | None = None) -> str:
         key = (region, store)
         found = self._regions.get(key)
         if found is None:
-            found = self.catalog.resolve_region(region, store)
-            if len(self._regions) >= 4096:  # raw spellings come from producers: keep the memo bounded
-                self._regions.clear()
-            self._regions[key] = found
+            found = _remember(self._regions, key, self.catalog.resolve_region(region, store))
         return found
+
+    def matching(self, event: Event) -> tuple[EventMetric, ...]:
+        """The event metrics of the catalogue that `event` counts towards."""
+        source = event.source
+        key_of = self._match_key.get(source)
+        if key_of is None:
+            return self._match(event)
+        key = (source, key_of(event))
+        found = self._matching.get(key)
+        if found is None:
+            found = _remember(self._matching, key, self._match(event))
+        return found
+
+    def _match(self, event: Event) -> tuple[EventMetric, ...]:
+        return tuple(metric for metric in self.events[event.source] if metric.matches(event))
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _remember(memo: dict[_K, _V], key: _K, value: _V) -> _V:
+    """`value`, memoised under `key`; the keys are values producers send, so the memo is bounded."""
+    if len(memo) >= 4096:
+        memo.clear()
+    memo[key] = value
+    return value
 
 
 _INDEXES: dict[int, _Index] = {}
@@ -122,26 +151,21 @@ def contributions(event: InboundEvent, catalog: MetricCatalog,
             out.append((region, "orders", 1.0))
         if "units" in builtins:
             out.append((region, "units", float(event.quantity)))
-        source = "pos"
     elif isinstance(event, WebEvent):
         region = index.region(event.region)
         if event.kind == "page_view" and "web_sessions" in builtins:
             out.append((region, "web_sessions", 1.0))
-        source = "web"
     elif isinstance(event, ExternalSignal):
         region = index.region(event.region)
         for name in index.signals.get(event.kind, ()):
             out.append((region, name, float(event.value)))
-        source = "signal"
     elif isinstance(event, CallTranscript):
         region = index.region(event.region)
-        source = "call"
     else:
         raise TypeError(f"not an inbound event: {type(event).__name__}")
-    for metric in index.events[source]:
-        if metric.matches(event):  # type: ignore[arg-type]
-            amount = 1.0 if metric.field is None else float(getattr(event, metric.field))
-            out.append((region, metric.name, amount))
+    for metric in index.matching(event):  # type: ignore[arg-type]
+        amount = 1.0 if metric.field is None else float(getattr(event, metric.field))
+        out.append((region, metric.name, amount))
     return out
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from models.alert_rules import EventMetric
 from models.base import stable_id
 from models.events import CallTranscript, ExternalSignal, PosRow, WebEvent
 from streams.aggregates import MetricStore, contributions, lead_contribution
@@ -59,6 +60,20 @@ def test_web_events_count_sessions_and_match_url_globs() -> None:
     assert download == [("East", "whitepaper_downloads", 1.0)]
     dwell = contributions(web(url="https://x.test/pricing", dwell_seconds=42.5, region=None), CATALOG)
     assert dwell == [("unknown", "web_sessions", 1.0), ("unknown", "pricing_dwell", 42.5)]
+
+
+def test_memoised_matches_agree_with_each_metrics_own_test() -> None:
+    rng = random.Random(3)
+    event_metrics = {m.name: m for m in CATALOG.metrics if isinstance(m, EventMetric)}
+    for n in range(400):  # few distinct values, so most events hit the memo of an earlier one
+        if n % 2:
+            event: PosRow | WebEvent = pos(sku=rng.choice(["SRV-1", "SD-2", "HV-200"]), amount=float(n))
+        else:
+            event = web(kind=rng.choice(["page_view", "content_download", "form_submit"]),
+                        url=rng.choice(["https://x.test/cart", "https://x.test/checkout", "https://x.test/pricing"]),
+                        content_id=rng.choice([None, "wp-1", "case-1"]), dwell_seconds=float(n))
+        found = [(name, amount) for _region, name, amount in contributions(event, CATALOG) if name in event_metrics]
+        assert found == [(m.name, m.amount(event)) for m in event_metrics.values() if m.matches(event)]
 
 
 def test_calls_match_the_metric_phrases_in_the_transcript() -> None:
