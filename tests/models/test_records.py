@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 from pydantic import ValidationError
 
-from models import TOPICS, DeadLetter, RoutedLead
+from models import TOPICS, DeadLetter, RoutedLead, stable_id
 
 NOW = datetime(2026, 11, 27, tzinfo=timezone.utc)
 
@@ -37,3 +37,9 @@ def test_routed_lead_round_trips_and_refuses_negative_latency() -> None:
 def test_every_record_model_carries_a_schema_version() -> None:
     for topic in TOPICS:
         assert "schema_version" in topic.model.model_fields, topic.name
+
+
+def test_stable_ids_never_change() -> None:
+    # Stored rows are deduplicated on these ids: a new spelling of the hash must give the same bytes.
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    assert stable_id("alert", "销量", "North", at, 3) == "4663ebf34f181c5588ac175d6fb5a365"
