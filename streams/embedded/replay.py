@@ -43,6 +43,7 @@ from streams.sla import PendingSla
 
 TICK = timedelta(minutes=1)
 QUIET = timedelta(hours=1)
+INGEST_CHUNK = 4096
 REGIONAL_CHUNK = 50_000  # increments queued for the regional stage before it runs them
 # The lead metrics an event adds to, by (it created the lead, it routed the lead).
 @dataclass(frozen=True)
@@ -92,19 +93,22 @@ class Replay:
     def run(self, lines: Iterable[Line]) -> Results:
         """Feed lines in event-time order; then let time run on until every timer has fired."""
         last: datetime | None = None
-        for line in lines:
-            ts = line.record.ts
-            if last is None:
-                self.router.measure_capability(ts)  # reps' record as of the replayed time
-            elif ts - last > QUIET:
-                self._advance(last + QUIET)
-                self._next_tick = _minute(ts) + TICK  # a gap in the file: no ticks through it
-            self._advance(ts)
-            if isinstance(line.record, RepOutcome):
-                self._on_outcome(line.record)
-            else:
-                self._on_event(line.record)
-            last = ts
+        lines = iter(lines)
+        while chunk := list(itertools.islice(lines, INGEST_CHUNK)):
+            ingested = [self._ingest(line.record) for line in chunk]
+            for line, found in zip(chunk, ingested):
+                ts = line.record.ts
+                if last is None:
+                    self.router.measure_capability(ts)  # reps' record as of the replayed time
+                elif ts - last > QUIET:
+                    self._advance(last + QUIET)
+                    self._next_tick = _minute(ts) + TICK  # a gap in the file: no ticks through it
+                self._advance(ts)
+                if found is None:
+                    self._on_outcome(line.record)  # type: ignore[arg-type]
+                else:
+                    self._on_event(line.record, *found)  # type: ignore[arg-type]
+                last = ts
         if last is not None:
             self._advance(max([last + self.lateness + TICK, *(when for when, *_ in self._timers)]))
             self._flush()  # what the last timers counted
@@ -136,16 +140,21 @@ class Replay:
 
     # ---- ingest and the lead stage -----------------------------------------------------------
 
-    def _on_event(self, event: InboundEvent) -> None:
-        lead_id, learned = resolve_lead(event, self._aliases)
+    def _ingest(self, record: InboundEvent | RepOutcome) -> tuple[str | None, dict[str, int] | None, list[Increment]] | None:
+        if isinstance(record, RepOutcome):
+            return None
+        lead_id, learned = resolve_lead(record, self._aliases)
         if learned:
             self._aliases.update(learned)
-        self.results.events.append((event, lead_id))
-        signals = self.router.intent.signals_of(event) if isinstance(event, CallTranscript) else None
-        increments = contributions(event, self.desk.catalog)
+        self.results.events.append((record, lead_id))
+        signals = self.router.intent.signals_of(record) if isinstance(record, CallTranscript) else None
+        ts = record.ts
+        return lead_id, signals, [(region, metric, ts, amount) for region, metric, amount in contributions(record, self.desk.catalog)]
+
+    def _on_event(self, event: InboundEvent, lead_id: str | None, signals: dict[str, int] | None,
+                  increments: list[Increment]) -> None:
         if increments:
-            ts = event.ts
-            self._increments([(region, metric, ts, amount) for region, metric, amount in increments])
+            self._increments(increments)
         if lead_id is not None:
             self._on_lead_event(lead_id, event, signals)
 
