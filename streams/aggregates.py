@@ -34,7 +34,7 @@ from typing import Any, Literal, Mapping, TypeVar
 import numpy as np
 
 from models.alert_rules import BuiltinMetric, EventMetric, MetricCatalog, RatioMetric, SignalMetric, matched_fields
-from models.base import stable_id
+from models.base import stable_ids
 from models.events import CallTranscript, Event, ExternalSignal, InboundEvent, PosRow, WebEvent
 from models.records import RegionMetric
 
@@ -217,7 +217,7 @@ class _Series:
     lists the minutes that received data and were not handed out by closed_minutes(), ascending.
     """
 
-    __slots__ = ("csum", "ccnt", "bsum", "bmax", "bmin", "head", "pending")
+    __slots__ = ("csum", "ccnt", "bsum", "bmax", "bmin", "head", "pending", "ids")
 
     def __init__(self, size: int, extremes: bool, head: int) -> None:
         zeros = bytes(8 * size)
@@ -228,6 +228,7 @@ class _Series:
         self.bmin = array("d", [math.inf]) * size if extremes else None
         self.head = head
         self.pending: list[int] = []
+        self.ids: Callable[..., str] | None = None  # its closed minutes' metric ids, by minute start
 
 
 class MetricStore:
@@ -463,7 +464,7 @@ class MetricStore:
         first = self._origin if self._closed is None else self._closed + 1
         if last < first:
             return []
-        records: list[tuple[int, str, str, float]] = []
+        records: list[tuple[int, str, str, float, Callable[..., str]]] = []
         done = []
         for key, series in self._unclosed.items():
             pending = series.pending
@@ -482,19 +483,22 @@ class MetricStore:
         records.sort()
         out = []
         current = None
-        for minute, region, metric, value in records:
+        for minute, region, metric, value, metric_id in records:
             if minute != current:  # records come by minute: one datetime and its text per minute
                 current, start = minute, _minute_start(minute)
                 start_text = str(start)  # what stable_id makes of the datetime: the id is unchanged
             out.append(_new_region_metric({
-                "metric_id": stable_id("metric", region, metric, "1m", start_text), "region": region,
+                "metric_id": metric_id(start_text), "region": region,
                 "metric": metric, "window": "1m", "window_start": start, "value": float(value)}))
         return out
 
     def _minute_values(self, kind: str, series: _Series, minutes: list[int], region: str, metric: str
-                       ) -> list[tuple[int, str, str, float]]:
-        """(minute, region, metric, value) of each of the series' `minutes` that has samples."""
+                       ) -> list[tuple[int, str, str, float, Callable[..., str]]]:
+        """(minute, region, metric, value, the series' metric ids) of each of the series' `minutes`
+        that has samples."""
         size, ccnt, bsum = self._size, series.ccnt, series.bsum
+        if series.ids is None:
+            series.ids = stable_ids("metric", region, metric, "1m")
         out = []
         for minute in minutes:
             i = minute % size
@@ -509,7 +513,7 @@ class MetricStore:
                 value = bsum[i] / count
             else:
                 value = (series.bmax if kind == "max" else series.bmin)[i]  # type: ignore[index]
-            out.append((minute, region, metric, value))
+            out.append((minute, region, metric, value, series.ids))
         return out
 
     def _prune(self) -> None:

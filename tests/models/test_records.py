@@ -5,6 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from models import TOPICS, DeadLetter, RoutedLead, stable_id
+from models.base import stable_ids
 
 NOW = datetime(2026, 11, 27, tzinfo=timezone.utc)
 
@@ -43,3 +44,6 @@ def test_stable_ids_never_change() -> None:
     # Stored rows are deduplicated on these ids: a new spelling of the hash must give the same bytes.
     at = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
     assert stable_id("alert", "销量", "North", at, 3) == "4663ebf34f181c5588ac175d6fb5a365"
+    # ids sharing leading parts hash them once, to the same ids
+    assert stable_ids("alert", "销量")("North", at, 3) == stable_id("alert", "销量", "North", at, 3)
+    assert stable_ids("alert")("销量", "North", at, 3) == stable_id("alert", "销量", "North", at, 3)
