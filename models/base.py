@@ -37,7 +37,10 @@ def stable_ids(kind: str, *parts: object) -> Callable[..., str]:
 
 def _as_utc(value: datetime) -> datetime:
     # Producers sometimes omit the offset; event time is defined as UTC then.
-    if value.tzinfo is None:
+    tzinfo = value.tzinfo
+    if tzinfo is timezone.utc:
+        return value  # our own records' times: already as wanted
+    if tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
 

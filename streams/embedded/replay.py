@@ -23,7 +23,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
@@ -84,7 +84,7 @@ class Replay:
         # (when, sequence, handler, argument): the sequence keeps same-moment timers in order.
         self._timers: list[tuple[datetime, int, Callable[[datetime, object], None], object]] = []
         self._sequence = itertools.count()
-        self._next_tick: datetime | None = None
+        self._next_tick = datetime.min.replace(tzinfo=timezone.utc)  # set by the first line
         self._pending: list[Increment] = []  # this minute's increments, not yet in the regional stage
         # The regional stage's input not run yet, in order: a minute's increments, or a tick.
         self._regional: list[list[Increment] | datetime] = []
@@ -100,10 +100,12 @@ class Replay:
                 ts = line.record.ts
                 if last is None:
                     self.router.measure_capability(ts)  # reps' record as of the replayed time
+                    self._next_tick = _minute(ts) + TICK
                 elif ts - last > QUIET:
                     self._advance(last + QUIET)
                     self._next_tick = _minute(ts) + TICK  # a gap in the file: no ticks through it
-                self._advance(ts)
+                if ts >= self._next_tick or self._timers and self._timers[0][0] <= ts:  # most lines: nothing due
+                    self._advance(ts)
                 if found is None:
                     self._on_outcome(line.record)  # type: ignore[arg-type]
                 else:
@@ -119,8 +121,6 @@ class Replay:
 
     def _advance(self, to: datetime) -> None:
         """Fire every timer and minute tick due by `to`, in time order."""
-        if self._next_tick is None:
-            self._next_tick = _minute(to) + TICK
         while True:
             timer_at = self._timers[0][0] if self._timers else None
             if timer_at is not None and timer_at <= to and timer_at < self._next_tick:
@@ -163,7 +163,8 @@ class Replay:
         profile, intent, routing = self.router.on_event(lead_id, event, stored, event.ts, signals)
         self._profiles[lead_id] = profile
         self.results.scored.append(scored_lead(lead_id, event, intent, event.ts))
-        self._lead_increments(lead_event_metrics(stored is None, routing is not None), profile.region, event.ts)
+        if stored is None or routing is not None:  # most lead events count towards no lead metric
+            self._lead_increments(lead_event_metrics(stored is None, routing is not None), profile.region, event.ts)
         if routing is not None:
             self._publish(lead_id, routing)
 
