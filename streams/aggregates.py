@@ -295,6 +295,10 @@ class MetricStore:
         """Start of known history: the first minute the store counted."""
         return None if self._origin is None else _minute_start(self._origin)
 
+    def kinds(self) -> dict[str, str]:
+        """Every metric of the catalogue -> its aggregate (see `aggregate`)."""
+        return dict(self._kinds)
+
     def aggregate(self, metric: str) -> str:
         """sum, count, avg, max, min or ratio; KeyError for a metric the catalogue lacks."""
         return self._kinds[metric]

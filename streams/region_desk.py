@@ -8,6 +8,7 @@ The worker's `regions` agent and the embedded replay drive it; both publish what
 from __future__ import annotations
 
 import math
+from itertools import repeat
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -68,13 +69,15 @@ class RegionDesk:
         """A new, already validated rule set; alerts of rules that still exist carry on."""
         self.engine = RuleEngine(tuple(rules), self.catalog, self.context_at_ticks)
 
-    def on_increments(self, increments: Iterable[Increment]) -> Outputs:
-        """One event's increments (the worker and the replay call this per event)."""
+    def on_increments(self, increments: Iterable[Increment], counts: Iterable[int] | None = None) -> Outputs:
+        """A batch of increments, in order: an ingest batch's (the worker), or a minute's summed per
+        (region, metric), `counts` saying how many each sums (the replay; max / min metrics are
+        never summed: their extremes would be lost). The rules reading them are evaluated once."""
         store = self.store
         add = store.add
         updated: dict[tuple[str, str], None] = {}
-        for region, metric, ts, amount in increments:
-            if add(region, metric, ts, amount):
+        for (region, metric, ts, amount), count in zip(increments, repeat(1) if counts is None else counts):
+            if add(region, metric, ts, amount, count):
                 updated[(region, metric)] = None
             else:
                 self.late_dropped += 1

@@ -85,9 +85,12 @@ class Replay:
         self._timers: list[tuple[datetime, int, Callable[[datetime, object], None], object]] = []
         self._sequence = itertools.count()
         self._next_tick = datetime.min.replace(tzinfo=timezone.utc)  # set by the first line
-        self._pending: list[Increment] = []  # this minute's increments, not yet in the regional stage
-        # The regional stage's input not run yet, in order: a minute's increments, or a tick.
-        self._regional: list[list[Increment] | datetime] = []
+        # This minute's increments, not yet in the regional stage: per (region, metric), the latest
+        # time, the sum and how many; max / min metrics keep each increment (a key of its own).
+        self._sums: dict[tuple[str, ...], list] = {}
+        self._extremes = {name for name, kind in self.desk.store.kinds().items() if kind in ("max", "min")}
+        # The regional stage's input not run yet, in order: a minute's sums and their counts, or a tick.
+        self._regional: list[tuple[list[Increment], list[int]] | datetime] = []
         self._queued = 0  # increments in it
 
     def run(self, lines: Iterable[Line]) -> Results:
@@ -213,13 +216,24 @@ class Replay:
             self._increments([lead_contribution(kind, region, ts, self.desk.catalog) for kind in kinds])
 
     def _increments(self, increments: list[Increment]) -> None:
-        self._pending += increments
+        sums, extremes = self._sums, self._extremes
+        for region, metric, ts, amount in increments:
+            key = (region, metric) if metric not in extremes else (region, metric, len(sums))
+            total = sums.get(key)
+            if total is None:
+                sums[key] = [ts, amount, 1]
+            else:
+                total[0] = ts
+                total[1] += amount
+                total[2] += 1
 
     def _flush(self) -> None:
-        if self._pending:
-            self._regional.append(self._pending)
-            self._queued += len(self._pending)
-            self._pending = []
+        if self._sums:
+            items = self._sums.items()
+            self._regional.append(([(key[0], key[1], ts, amount) for key, (ts, amount, _n) in items],
+                                   [n for _ts, _amount, n in self._sums.values()]))
+            self._queued += len(self._sums)
+            self._sums = {}
 
     def _run_regional(self) -> None:
         """The regional stage over its queued input. It needs nothing from the lead stage but
@@ -227,7 +241,7 @@ class Replay:
         per event, keeps each one's data in the CPU caches: about a tenth faster."""
         desk, publish = self.desk, self._publish_regional
         for item in self._regional:
-            publish(desk.on_tick(item) if isinstance(item, datetime) else desk.on_increments(item))
+            publish(desk.on_tick(item) if isinstance(item, datetime) else desk.on_increments(*item))
         self._regional, self._queued = [], 0
 
     def _publish_regional(self, out: Outputs) -> None:
