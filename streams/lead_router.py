@@ -17,7 +17,7 @@ from typing import Mapping, NamedTuple, Sequence
 from config.policy_files import load_roster
 
 from models.events import InboundEvent
-from models.base import stable_id
+from models.base import stable_id, unchecked
 from models.records import RoutedLead, ScoredLead, SlaBreach
 from models.routing import Intent, RepOutcome
 from models.reps import Rep
@@ -184,4 +184,4 @@ def scored_lead(lead_id: str, event: InboundEvent, intent: Intent, now: datetime
     })
 
 
-_new_scored = ScoredLead.__pydantic_validator__.validate_python  # a dict validates faster than keywords
+_new_scored = unchecked(ScoredLead)  # built from a validated event and the intent model's values

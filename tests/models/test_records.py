@@ -5,7 +5,9 @@ import pytest
 from pydantic import ValidationError
 
 from models import TOPICS, DeadLetter, RoutedLead, stable_id
-from models.base import stable_ids
+from models.records import RegionMetric, ScoredLead
+from models.routing import Intent
+from models.base import stable_ids, unchecked
 
 NOW = datetime(2026, 11, 27, tzinfo=timezone.utc)
 
@@ -47,3 +49,22 @@ def test_stable_ids_never_change() -> None:
     # ids sharing leading parts hash them once, to the same ids
     assert stable_ids("alert", "销量")("North", at, 3) == stable_id("alert", "销量", "North", at, 3)
     assert stable_ids("alert")("销量", "North", at, 3) == stable_id("alert", "销量", "North", at, 3)
+
+
+def test_unchecked_records_are_the_validated_ones() -> None:
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    cases = [
+        (RegionMetric, {"metric_id": "m", "region": "North", "metric": "sales", "window": "1m",
+                        "window_start": at, "value": 2.5}),
+        (ScoredLead, {"score_id": "s", "lead_id": "l", "event_id": "e", "source": "web", "score": 71.5,
+                      "stage": "consideration", "intensity": "high", "industry": None, "product": "plc",
+                      "region": "North", "priority": "p2", "trigger": None, "top_signals": ["read wp"],
+                      "ts": at, "scored_at": at}),
+        (Intent, {"score": 71.5, "stage": "purchase", "intensity": "low", "region": "East", "top_signals": []}),
+    ]
+    for model, values in cases:
+        made, validated = unchecked(model)(dict(values)), model.model_validate(values)
+        assert made == validated and made.model_dump_json() == validated.model_dump_json(), model.__name__
+        assert made.model_fields_set == validated.model_fields_set
+    with pytest.raises(ValidationError):  # frozen as the validated ones
+        unchecked(RegionMetric)(dict(cases[0][1])).value = 3.0  # type: ignore[misc]
