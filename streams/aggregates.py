@@ -29,7 +29,7 @@ import math
 from array import array
 from operator import attrgetter
 from datetime import datetime, timezone
-from typing import Any, Literal, Mapping, TypeVar
+from typing import Any, Callable, Literal, Mapping, TypeVar
 
 import numpy as np
 
@@ -180,18 +180,20 @@ _LEAD_EVENT_METRICS: dict[tuple[bool, bool], tuple[LeadMetric, ...]] = {
 }
 
 
-def lead_contribution(kind: LeadMetric, region: str | None, ts: datetime,
-                      catalog: MetricCatalog | None = None) -> tuple[str, str, datetime, float]:
-    """The increment the lead stage makes for a lead created / routed / SLA breach, as the
-    arguments of `MetricStore.add`: (region, metric, ts, 1.0). With `catalog`, `region` may be
-    any alias (or None: the default region); without it, it must already be canonical."""
-    if kind not in LEAD_METRICS:
-        raise ValueError(f"unknown lead metric {kind!r}; expected one of {', '.join(LEAD_METRICS)}")
+def lead_contributions(kinds: tuple[LeadMetric, ...], region: str | None,
+                       catalog: MetricCatalog | None = None) -> list[tuple[str, str, float]]:
+    """The (region, metric, 1.0) increments the lead stage makes for a lead created / routed / SLA
+    breach, like `contributions`, to be added at the time of the lead event or breach. With
+    `catalog`, `region` may be any alias (or None: the default region); without it, it must
+    already be canonical."""
+    unknown = [kind for kind in kinds if kind not in LEAD_METRICS]
+    if unknown:
+        raise ValueError(f"unknown lead metric {unknown[0]!r}; expected one of {', '.join(LEAD_METRICS)}")
     if catalog is not None:
         region = _index(catalog).region(region)
     elif not region:
         raise ValueError("a region is needed (or a catalog to resolve the default region)")
-    return region, kind, ts, 1.0
+    return [(region, kind, 1.0) for kind in kinds]
 
 
 # ---- the store ----------------------------------------------------------------------------
@@ -609,5 +611,5 @@ class MetricStore:
         return sum(per * (3 if s.bmax is None else 5) for s in self._series.values())
 
 
-__all__ = ["BUILTIN_AGGREGATES", "LEAD_METRICS", "WINDOWS", "MetricStore", "contributions", "lead_contribution",
+__all__ = ["BUILTIN_AGGREGATES", "LEAD_METRICS", "WINDOWS", "MetricStore", "contributions", "lead_contributions",
            "lead_event_metrics"]

@@ -9,7 +9,7 @@ import logging
 import ssl
 import time
 from datetime import datetime
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, TypeVar
 
 import faust
 from mode import Service
@@ -25,7 +25,7 @@ from models.routing import LeadTimer, RepOutcome
 from sinks.backends import open_backend
 from sinks.history import recent_outcomes
 from streams import metrics
-from streams.aggregates import LeadMetric, contributions, lead_contribution, lead_event_metrics
+from streams.aggregates import contributions, lead_contributions, lead_event_metrics
 from streams.capability import RepStats
 from streams.dead_letters import dead_letter
 from streams.identity import resolve_lead
@@ -209,7 +209,7 @@ def create_app(settings: Settings, with_sink: bool = True, stages: tuple[str, ..
         await outputs["leads.scored"].send(key=accepted.key.encode(), value=scored.model_dump_json().encode())
         kinds = lead_event_metrics(stored is None, routing is not None)
         if kinds:
-            await send_increments(lead_increments(kinds, profile.region, inbound.ts), inbound.ts)
+            await send_increments(lead_contributions(kinds, profile.region, desk.catalog), inbound.ts)
         if routing is not None:
             await publish(routing, accepted.key)
 
@@ -243,7 +243,7 @@ def create_app(settings: Settings, with_sink: bool = True, stages: tuple[str, ..
         if result is None:
             return
         breach, routing = result
-        await send_increments(lead_increments(("sla_breaches",), lead.region if lead else None, breach.detected_at),
+        await send_increments(lead_contributions(("sla_breaches",), lead.region if lead else None, desk.catalog),
                               breach.detected_at)
         await outputs["leads.sla"].send(key=due.lead_id.encode(), value=breach.model_dump_json().encode())
         metrics.SLA_BREACHES.labels(breach.priority).inc()
@@ -289,10 +289,6 @@ def create_app(settings: Settings, with_sink: bool = True, stages: tuple[str, ..
 
     async def send_timer(timer: LeadTimer) -> None:
         await outputs["leads.timers"].send(key=timer.lead_id.encode(), value=timer.model_dump_json().encode())
-
-    def lead_increments(kinds: Sequence[LeadMetric], region: str | None, ts: datetime) -> list[tuple[str, str, float]]:
-        contributions_ = (lead_contribution(kind, region, ts, desk.catalog) for kind in kinds)
-        return [(canonical, metric, amount) for canonical, metric, _ts, amount in contributions_]
 
     async def send_increments(items: list[tuple[str, str, float]], ts: datetime) -> None:
         """Increments of one moment of event time to the regional stage (none: a tick)."""

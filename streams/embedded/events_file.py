@@ -90,7 +90,7 @@ def read_lines(path: Path) -> Iterator[Line | BadLine]:
     """Every non-blank line of the file, in file order."""
     with path.open(encoding="utf-8") as file:
         for number, text in enumerate(file, 1):
-            if text.strip():
+            if not text.isspace():  # a line from a file is never empty: "\n" at least; no stripped copy
                 yield parse_line(number, text)
 
 

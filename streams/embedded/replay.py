@@ -32,7 +32,7 @@ from models.events import CallTranscript, InboundEvent
 from models.alerts import Alert, Escalation
 from models.records import RegionMetric, RoutedLead, ScoredLead, SlaBreach
 from models.routing import RepOutcome
-from streams.aggregates import LeadMetric, contributions, lead_contribution, lead_event_metrics
+from streams.aggregates import LeadMetric, contributions, lead_contributions, lead_event_metrics
 from streams.capability import RepStats
 from streams.embedded.events_file import Line
 from streams.identity import resolve_lead
@@ -45,7 +45,7 @@ TICK = timedelta(minutes=1)
 QUIET = timedelta(hours=1)
 INGEST_CHUNK = 4096
 REGIONAL_CHUNK = 50_000  # increments queued for the regional stage before it runs them
-# The lead metrics an event adds to, by (it created the lead, it routed the lead).
+Ingested = tuple[str | None, dict[str, int] | None, list[tuple[str, str, float]]]  # lead, call signals, increments
 @dataclass(frozen=True)
 class Policies:
     """What a replay decides with: policy files, the team, its history and how fast it answers."""
@@ -143,7 +143,8 @@ class Replay:
 
     # ---- ingest and the lead stage -----------------------------------------------------------
 
-    def _ingest(self, record: InboundEvent | RepOutcome) -> tuple[str | None, dict[str, int] | None, list[Increment]] | None:
+    def _ingest(self, record: InboundEvent | RepOutcome) -> Ingested | None:
+        """What the worker's ingest stage does with an event (None for an outcome)."""
         if isinstance(record, RepOutcome):
             return None
         lead_id, learned = resolve_lead(record, self._aliases)
@@ -151,13 +152,12 @@ class Replay:
             self._aliases.update(learned)
         self.results.events.append((record, lead_id))
         signals = self.router.intent.signals_of(record) if isinstance(record, CallTranscript) else None
-        ts = record.ts
-        return lead_id, signals, [(region, metric, ts, amount) for region, metric, amount in contributions(record, self.desk.catalog)]
+        return lead_id, signals, contributions(record, self.desk.catalog)
 
     def _on_event(self, event: InboundEvent, lead_id: str | None, signals: dict[str, int] | None,
-                  increments: list[Increment]) -> None:
+                  increments: list[tuple[str, str, float]]) -> None:
         if increments:
-            self._increments(increments)
+            self._increments(event.ts, increments)
         if lead_id is not None:
             self._on_lead_event(lead_id, event, signals)
 
@@ -213,11 +213,12 @@ class Replay:
 
     def _lead_increments(self, kinds: tuple[LeadMetric, ...], region: str | None, ts: datetime) -> None:
         if kinds:
-            self._increments([lead_contribution(kind, region, ts, self.desk.catalog) for kind in kinds])
+            self._increments(ts, lead_contributions(kinds, region, self.desk.catalog))
 
-    def _increments(self, increments: list[Increment]) -> None:
+    def _increments(self, ts: datetime, increments: list[tuple[str, str, float]]) -> None:
+        """(region, metric, amount) increments at `ts` into this minute's sums."""
         sums, extremes = self._sums, self._extremes
-        for region, metric, ts, amount in increments:
+        for region, metric, amount in increments:
             key = (region, metric) if metric not in extremes else (region, metric, len(sums))
             total = sums.get(key)
             if total is None:

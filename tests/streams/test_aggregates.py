@@ -11,7 +11,7 @@ import pytest
 from models.alert_rules import EventMetric
 from models.base import stable_id
 from models.events import CallTranscript, ExternalSignal, PosRow, WebEvent
-from streams.aggregates import MetricStore, contributions, lead_contribution
+from streams.aggregates import MetricStore, contributions, lead_contributions
 from streams.rules.evaluate import RatioView
 from streams.rules.parser import load_metrics
 
@@ -92,11 +92,12 @@ def test_signals_feed_the_signal_metrics_of_their_kind() -> None:
 
 
 def test_lead_contributions() -> None:
-    assert lead_contribution("leads_created", "华北", NOW, CATALOG) == ("North", "leads_created", NOW, 1.0)
-    assert lead_contribution("sla_breaches", None, NOW, CATALOG)[0] == "unknown"
-    assert lead_contribution("leads_routed", "East", NOW) == ("East", "leads_routed", NOW, 1.0)
+    assert lead_contributions(("leads_created", "leads_routed"), "华北", CATALOG) == [
+        ("North", "leads_created", 1.0), ("North", "leads_routed", 1.0)]
+    assert lead_contributions(("sla_breaches",), None, CATALOG)[0][0] == "unknown"
+    assert lead_contributions(("leads_routed",), "East") == [("East", "leads_routed", 1.0)]
     with pytest.raises(ValueError):
-        lead_contribution("sales", "East", NOW)  # type: ignore[arg-type]
+        lead_contributions(("sales",), "East")  # type: ignore[arg-type]
 
 
 # ---- the store ----------------------------------------------------------------------------
