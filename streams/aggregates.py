@@ -375,11 +375,14 @@ class MetricStore:
                     series.bmax[k] = -math.inf
                     series.bmin[k] = math.inf  # type: ignore[index]
         else:
-            slots = np.arange(head + 1, head + 1 + min(gap, size)) % size
+            start, count = (head + 1) % size, min(gap, size)
             for ring, fill in ((series.csum, carry_sum), (series.ccnt, carry_cnt), (series.bsum, 0.0),
                                (series.bmax, -math.inf), (series.bmin, math.inf)):
                 if ring is not None:
-                    np.frombuffer(ring, dtype=np.float64)[slots] = fill
+                    view = np.frombuffer(ring, dtype=np.float64)
+                    view[start:start + count] = fill
+                    if start + count > size:  # the part past the ring's end, from slot 0
+                        view[:start + count - size] = fill
         series.head = minute
 
     # ---- reading --------------------------------------------------------------------------
