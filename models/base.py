@@ -23,17 +23,17 @@ def stable_id(kind: str, *parts: object) -> str:
     return sha256(text.encode()).hexdigest()[:32]  # UTF-8, the default: no argument to parse
 
 
-def stable_ids(kind: str, *parts: object) -> Callable[..., str]:
-    """stable_id with its leading parts fixed, for many ids that share them:
-    stable_ids(kind, a)(b) == stable_id(kind, a, b). The shared text is hashed once."""
+def stable_ids(kind: str, *parts: object) -> Callable[[object], str]:
+    """stable_id with all but its last part fixed, for many ids that share them:
+    stable_ids(kind, a, b)(c) == stable_id(kind, a, b, c). The shared text is hashed once."""
     shared = sha256("\x1f".join([kind, *map(str, parts), ""]).encode())
 
-    def with_rest(*rest: object) -> str:
+    def with_last(last: object) -> str:
         hasher = shared.copy()
-        hasher.update("\x1f".join(map(str, rest)).encode())
+        hasher.update(str(last).encode())
         return hasher.hexdigest()[:32]
 
-    return with_rest
+    return with_last
 
 
 _IMMUTABLE = (type(None), bool, int, float, str, bytes, tuple, frozenset)

@@ -230,7 +230,7 @@ class _Series:
         self.bmin = array("d", [math.inf]) * size if extremes else None
         self.head = head
         self.pending: list[int] = []
-        self.ids: Callable[..., str] | None = None  # its closed minutes' metric ids, by minute start
+        self.ids: Callable[[object], str] | None = None  # its closed minutes' metric ids, by minute start
 
 
 class MetricStore:
@@ -473,7 +473,7 @@ class MetricStore:
         first = self._origin if self._closed is None else self._closed + 1
         if last < first:
             return []
-        records: list[tuple[int, str, str, float, Callable[..., str]]] = []
+        records: list[tuple[int, str, str, float, Callable[[object], str]]] = []
         done = []
         for key, series in self._unclosed.items():
             pending = series.pending
@@ -502,7 +502,7 @@ class MetricStore:
         return out
 
     def _minute_values(self, kind: str, series: _Series, minutes: list[int], region: str, metric: str
-                       ) -> list[tuple[int, str, str, float, Callable[..., str]]]:
+                       ) -> list[tuple[int, str, str, float, Callable[[object], str]]]:
         """(minute, region, metric, value, the series' metric ids) of each of the series' `minutes`
         that has samples."""
         size, ccnt, bsum = self._size, series.ccnt, series.bsum
