@@ -25,7 +25,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Mapping, Sequence
 
 from models.base import stable_id
 from models.events import CallTranscript, InboundEvent
@@ -93,11 +93,12 @@ class Replay:
         self._regional: list[tuple[list[Increment], list[int]] | datetime] = []
         self._queued = 0  # increments in it
 
-    def run(self, lines: Iterable[Line]) -> Results:
-        """Feed lines in event-time order; then let time run on until every timer has fired."""
+    def run(self, lines: Sequence[Line], progress: Callable[[int], None] = lambda _done: None) -> Results:
+        """Feed lines in event-time order; then let time run on until every timer has fired.
+        `progress` is told how many lines are done, every INGEST_CHUNK lines and at the end."""
         last: datetime | None = None
-        lines = iter(lines)
-        while chunk := list(itertools.islice(lines, INGEST_CHUNK)):
+        for start in range(0, len(lines), INGEST_CHUNK):
+            chunk = lines[start:start + INGEST_CHUNK]
             ingested = [self._ingest(line.record) for line in chunk]
             for line, found in zip(chunk, ingested):
                 ts = line.record.ts
@@ -114,6 +115,7 @@ class Replay:
                 else:
                     self._on_event(line.record, *found)  # type: ignore[arg-type]
                 last = ts
+            progress(start + len(chunk))
         if last is not None:
             self._advance(max([last + self.lateness + TICK, *(when for when, *_ in self._timers)]))
             self._flush()  # what the last timers counted

@@ -70,7 +70,7 @@ def replay(events: EventsFile, policies: Policies, lateness_seconds: float = 120
 def run(engine: Replay, events: EventsFile, progress: Callable[[int], None] = lambda _done: None) -> Results:
     """`replay` with its engine already made (the policy files read and compiled)."""
     with _without_collections():
-        return engine.run(_reporting(events.lines, progress))
+        return engine.run(events.lines, progress)
 
 
 @contextmanager
@@ -106,13 +106,6 @@ def save(results: Results, events: EventsFile, policies: Policies, backend: Back
     """Every record of the replay, the deal history and the bad lines, into the store."""
     extra = [*policies.deals, *events.dead_letters(datetime.now(timezone.utc))]
     return store(result_rows(results, personal, extra), backend)
-
-
-def _reporting(lines: list[Line], progress: Callable[[int], None], every: int = 2000) -> Iterator[Line]:
-    for done, line in enumerate(lines, 1):
-        yield line
-        if done % every == 0 or done == len(lines):
-            progress(done)
 
 
 def _lines(path: Path) -> Iterable[str]:
