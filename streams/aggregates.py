@@ -34,7 +34,7 @@ from typing import Any, Callable, Literal, Mapping, TypeVar
 import numpy as np
 
 from models.alert_rules import BuiltinMetric, EventMetric, MetricCatalog, RatioMetric, SignalMetric, matched_fields
-from models.base import stable_ids, unchecked
+from models.base import SCHEMA_VERSION, stable_ids, unchecked
 from models.events import CallTranscript, Event, ExternalSignal, InboundEvent, PosRow, WebEvent
 from models.records import RegionMetric
 
@@ -497,8 +497,8 @@ class MetricStore:
                 current, start = minute, _minute_start(minute)
                 start_text = str(start)  # what stable_id makes of the datetime: the id is unchanged
             out.append(_new_region_metric({
-                "metric_id": metric_id(start_text), "region": region,
-                "metric": metric, "window": "1m", "window_start": start, "value": float(value)}))
+                "schema_version": SCHEMA_VERSION, "metric_id": metric_id(start_text), "region": region,
+                "metric": metric, "window": "1m", "window_start": start, "value": value}))
         return out
 
     def _minute_values(self, kind: str, series: _Series, minutes: list[int], region: str, metric: str

@@ -17,7 +17,7 @@ from typing import Mapping, NamedTuple, Sequence
 from config.policy_files import load_roster
 
 from models.events import InboundEvent
-from models.base import stable_id, unchecked
+from models.base import SCHEMA_VERSION, stable_id, unchecked
 from models.records import RoutedLead, ScoredLead, SlaBreach
 from models.routing import Intent, RepOutcome
 from models.reps import Rep
@@ -166,6 +166,7 @@ def _record(lead_id: str, intent: Intent, decision: Decision, overflow: str, tri
 def scored_lead(lead_id: str, event: InboundEvent, intent: Intent, now: datetime) -> ScoredLead:
     """The `leads.scored` record of an event's assessment (runs once per lead event)."""
     return _new_scored({
+        "schema_version": SCHEMA_VERSION,
         "score_id": stable_id("score", lead_id, event.event_id),
         "lead_id": lead_id,
         "event_id": event.event_id,

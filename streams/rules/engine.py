@@ -183,9 +183,13 @@ class RuleEngine:
                 for instance in dict.fromkeys(own):
                     instance.targets.append(target)
                 self._targets.append(target)
-        self._instances = tuple(instances.values())
+        windows: dict[tuple[str, str], list[_Instance]] = {}
+        for instance in instances.values():
+            windows.setdefault((instance.metric, instance.region), []).append(instance)
+        # (metric, region, the instances comparing its window): what a tick reads, each window once
+        self._windows = tuple((metric, region, tuple(found)) for (metric, region), found in windows.items())
         groups: dict[tuple[str, str], dict[str, list[_Instance]]] = {}
-        for instance in self._instances:
+        for instance in instances.values():
             for base in parts.get(instance.metric, (instance.metric,)):
                 groups.setdefault((instance.region, base), {}).setdefault(instance.metric, []).append(instance)
         # (region, updated metric) -> ((metric read, region, its thresholds, its changes), ...)
@@ -262,12 +266,10 @@ class RuleEngine:
         at, t = self._advance(at)
         minute = int(t // 60)
         width = store.window_minutes
-        values: dict[tuple[str, str], float | None] = {}
-        for instance in self._instances:
-            key = (instance.metric, instance.region)
-            if key not in values:
-                values[key] = store.value_at(instance.metric, instance.region, minute, width)
-            instance.truth = instance.compute(values[key], store, minute, width)
+        for metric, region, instances in self._windows:
+            value = store.value_at(metric, region, minute, width)
+            for instance in instances:
+                instance.truth = instance.compute(value, store, minute, width)
         out: list[Evaluation] = []
         self._retry = {}
         if self.context_at_ticks:

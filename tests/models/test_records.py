@@ -62,6 +62,7 @@ def test_unchecked_records_are_the_validated_ones() -> None:
                       "ts": at, "scored_at": at}),
         (Intent, {"score": 71.5, "stage": "purchase", "intensity": "low", "region": "East", "top_signals": []}),
     ]
+    cases.append((RegionMetric, {"schema_version": 1, **cases[0][1]}))  # every field, in order: used as given
     for model, values in cases:
         made, validated = unchecked(model)(dict(values)), model.model_validate(values)
         assert made == validated and made.model_dump_json() == validated.model_dump_json(), model.__name__
