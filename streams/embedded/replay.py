@@ -104,29 +104,33 @@ class Replay:
     def run(self, lines: Sequence[Line], progress: Callable[[int], None] = lambda _done: None) -> Results:
         """Feed lines in event-time order; then let time run on until every timer has fired.
         `progress` is told how many lines are done, every INGEST_CHUNK lines and at the end."""
-        last: datetime | None = None
+        if not lines:
+            return self.results
+        last = lines[0].record.ts
+        self.router.measure_capability(last)  # reps' record as of the replayed time
+        self._next_tick = _minute(last) + TICK
         for start in range(0, len(lines), INGEST_CHUNK):
             chunk = lines[start:start + INGEST_CHUNK]
             ingested = [self._ingest(line.record) for line in chunk]
             for line, found in zip(chunk, ingested):
-                ts = line.record.ts
-                if last is None:
-                    self.router.measure_capability(ts)  # reps' record as of the replayed time
-                    self._next_tick = _minute(ts) + TICK
-                elif ts - last > QUIET:
-                    self._advance(last + QUIET)
-                    self._next_tick = _minute(ts) + TICK  # a gap in the file: no ticks through it
-                if ts >= self._next_tick or self._timers and self._timers[0][0] <= ts:  # most lines: nothing due
+                record = line.record
+                ts = record.ts
+                # Most lines come before the next tick and any timer: nothing is due, and no gap
+                # is possible (a tick a minute at most after the last line).
+                if ts >= self._next_tick or self._timers and self._timers[0][0] <= ts:
+                    if ts - last > QUIET:
+                        self._advance(last + QUIET)
+                        self._next_tick = _minute(ts) + TICK  # a gap in the file: no ticks through it
                     self._advance(ts)
                 if found is None:
-                    self._on_outcome(line.record)  # type: ignore[arg-type]
+                    self._on_outcome(record)  # type: ignore[arg-type]
                 else:
-                    self._on_event(line.record, *found)  # type: ignore[arg-type]
+                    lead_id, signals, increments = found
+                    self._on_event(record, lead_id, signals, increments)  # type: ignore[arg-type]
                 last = ts
             progress(start + len(chunk))
-        if last is not None:
-            self._advance(max([last + self.lateness + TICK, *(when for when, *_ in self._timers)]))
-            self._flush()  # what the last timers counted
+        self._advance(max([last + self.lateness + TICK, *(when for when, *_ in self._timers)]))
+        self._flush()  # what the last timers counted
         self._run_regional()
         return self.results
 
