@@ -8,9 +8,9 @@ The worker's `regions` agent and the embedded replay drive it; both publish what
 from __future__ import annotations
 
 import math
-from itertools import repeat
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import repeat
 from pathlib import Path
 from typing import Iterable
 

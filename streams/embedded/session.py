@@ -78,7 +78,7 @@ def _without_collections() -> Iterator[None]:
     """Reading a file or replaying it makes no reference cycles (a collection after a replay of
     40,000 events frees nothing) and keeps what it makes until the end: reference counting frees
     the rest. The collector's passes over the growing heap would free nothing and cost about a
-    tenth of the time, so it is off meanwhile, as it was before."""
+    tenth of the time, so it is off meanwhile; its state is restored after."""
     enabled = gc.isenabled()
     gc.disable()
     try:
